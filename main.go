@@ -1,3 +1,49 @@
+// Command nexus-onboard enables a tenant of Genesys Multicloud CX private
+// edition for Digital Channels: an interactive wizard and a headless runner
+// over the same steps. main only wires the pieces together.
 package main
 
-func main() {}
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
+	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+)
+
+// Set by the linker (see .goreleaser.yaml).
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+func main() {
+	app := &cli.App{
+		Version:      version,
+		Commit:       commit,
+		Date:         date,
+		StartSandbox: startSandbox,
+	}
+	os.Exit(app.Main(os.Args[1:]))
+}
+
+// startSandbox runs the built-in sandbox with a throwaway database when
+// PostgreSQL is installed, and writes a ready config file into dir.
+func startSandbox(ctx context.Context, dir string) (*cli.SandboxInfo, error) {
+	sb, err := sandbox.Start(ctx, sandbox.Options{WithDB: true, Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	cfg := filepath.Join(dir, "nexus-onboard.yaml")
+	if err := sb.WriteConfig(cfg); err != nil {
+		sb.Close()
+		return nil, err
+	}
+	return &cli.SandboxInfo{
+		AuthURL: sb.AuthURL, GWSURL: sb.GWSURL, NexusURL: sb.NexusURL, UCSURL: sb.UCSURL,
+		DBURL: sb.DBURL, DBNote: sb.DBNote, ConfigPath: cfg, CCID: sb.CCID,
+		Close: sb.Close,
+	}, nil
+}

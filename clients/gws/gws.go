@@ -1,0 +1,234 @@
+// Package gws is the typed client of Genesys Auth Services and the
+// Environment API, both served under auth_url: contact centers, the ops
+// OAuth clients, OAuth tokens and contact-center settings.
+//
+// Each call has an exported builder (…Request) that returns the exact
+// httpx.Request the call sends, so that a plan can show it without sending
+// it; the calls themselves send what those builders return.
+package gws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+)
+
+// Paths under auth_url. The settings item path is unverified (no public
+// source shows a DELETE of a setting); it lives here alone so it can change in
+// one line.
+const (
+	ContactCentersPath = "/environment/v3/contact-centers"
+	SettingsPathFormat = ContactCentersPath + "/%s/settings"    // contact center id
+	SettingPathFormat  = ContactCentersPath + "/%s/settings/%s" // contact center id, setting id (unverified)
+	OpsClientsPath     = "/auth/v3/ops/clients"
+	TokenPath          = "/auth/v3/oauth/token"
+)
+
+// Content types sent.
+const (
+	contentJSON = "application/json"
+	contentForm = "application/x-www-form-urlencoded"
+)
+
+// ErrNotFound is matched (errors.Is) when the object asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is matched (errors.Is) when a create finds the object already there.
+var ErrExists = errors.New("already exists")
+
+// Client calls Auth Services and the Environment API of one auth_url with the
+// GWS ops credentials.
+type Client struct {
+	h                *httpx.Client
+	base             string
+	opsUser, opsPass string
+}
+
+// New returns a client of the Auth/Environment services at authURL
+// (https://auth.example.com), authenticating admin calls with the ops
+// credentials.
+func New(h *httpx.Client, authURL, opsUser, opsPass string) *Client {
+	return &Client{h: h, base: strings.TrimRight(authURL, "/"), opsUser: opsUser, opsPass: opsPass}
+}
+
+func (c *Client) url(path string) string { return c.base + path }
+
+// ops builds a request authenticated with the ops credentials.
+func (c *Client) ops(method, path string, body []byte) httpx.Request {
+	r := httpx.Request{Method: method, URL: c.url(path), BasicUser: c.opsUser, BasicPass: c.opsPass}
+	if body != nil {
+		r.Header = http.Header{"Content-Type": {contentJSON}}
+		r.Body = body
+	}
+	return r
+}
+
+// envelope is the wrapper of Auth and Environment answers.
+type envelope struct {
+	Status *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"status"`
+	Data json.RawMessage `json:"data"`
+}
+
+// APIError is an answer with HTTP success whose status.code is not 0.
+type APIError struct {
+	Method, URL string
+	Code        int
+	Message     string
+}
+
+// Error names the call and the service's code and message.
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s %s: the service answered status.code %d: %s", e.Method, e.URL, e.Code, e.Message)
+}
+
+// do sends req and returns the envelope's data. A non-zero status.code is an
+// error even with HTTP 200.
+func (c *Client) do(ctx context.Context, req httpx.Request) (json.RawMessage, error) {
+	resp, err := c.h.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return c.unwrap(req, resp.Body)
+}
+
+func (c *Client) unwrap(req httpx.Request, body []byte) (json.RawMessage, error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, nil
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("%s %s: the answer is not JSON (%w): is auth_url the Auth Services load balancer?", req.Method, c.where(req), err)
+	}
+	if env.Status != nil && env.Status.Code != 0 {
+		return nil, &APIError{Method: req.Method, URL: c.where(req), Code: env.Status.Code,
+			Message: c.h.Redactor().String(env.Status.Message)}
+	}
+	return env.Data, nil
+}
+
+// where is the host and path of a request, without the query where secrets
+// may travel.
+func (c *Client) where(req httpx.Request) string {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return c.h.Redactor().URL(req.URL)
+	}
+	return u.Host + u.Path
+}
+
+// mustJSON marshals values whose types cannot fail to marshal (plain
+// structs of strings, numbers, bools and slices).
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("gws: marshal %T: %v", v, err))
+	}
+	return b
+}
+
+// wrapData wraps a payload as the services expect it: {"data": …}.
+func wrapData(v any) []byte {
+	return mustJSON(struct {
+		Data any `json:"data"`
+	}{v})
+}
+
+// saysExists reports whether a server message means "already exists"; the
+// exact status of a duplicate create is unverified, so the words decide.
+func saysExists(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, no := range []string{"not exist", "n't exist", "no longer exist", "nonexist", "non-exist"} {
+		if strings.Contains(m, no) {
+			return false
+		}
+	}
+	return strings.Contains(m, "exist") || strings.Contains(m, "duplicate")
+}
+
+// mapCreateError turns the answer to a create into ErrExists when it says
+// the object is already there.
+func mapCreateError(err error) error {
+	var se *httpx.StatusError
+	if errors.As(err, &se) {
+		if se.Status == http.StatusConflict || (se.Status >= 400 && se.Status < 500 && saysExists(se.Message)) {
+			return fmt.Errorf("%w: %w", ErrExists, err)
+		}
+		return err
+	}
+	var ae *APIError
+	if errors.As(err, &ae) && saysExists(ae.Message) {
+		return fmt.Errorf("%w: %w", ErrExists, err)
+	}
+	return err
+}
+
+// mapNotFound turns a 404 into ErrNotFound.
+func mapNotFound(err error) error {
+	var se *httpx.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusNotFound {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
+
+// ContactCenter is one contact center of the environment.
+type ContactCenter struct {
+	ID            string   `json:"id"`
+	EnvironmentID string   `json:"environmentId"`
+	Domains       []string `json:"domains"`
+	Auth          string   `json:"auth"`
+}
+
+// ContactCentersRequest is the request ContactCenters sends.
+func (c *Client) ContactCentersRequest() httpx.Request {
+	return c.ops(http.MethodGet, ContactCentersPath, nil)
+}
+
+// ContactCenters lists the environment's contact centers.
+func (c *Client) ContactCenters(ctx context.Context) ([]ContactCenter, error) {
+	req := c.ContactCentersRequest()
+	data, err := c.do(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("list contact centers: %w", err)
+	}
+	var d struct {
+		ContactCenters []ContactCenter `json:"contactCenters"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("list contact centers: unexpected answer from %s: %w", c.where(req), err)
+	}
+	return d.ContactCenters, nil
+}
+
+// PingRequest is the request Ping sends: the root of auth_url, without
+// credentials.
+func (c *Client) PingRequest() httpx.Request {
+	return httpx.Request{Method: http.MethodGet, URL: c.url("/")}
+}
+
+// Ping checks that auth_url is reachable and its certificate trusted. Any
+// answer below 500 counts: the root path needs no particular status.
+func (c *Client) Ping(ctx context.Context) error {
+	return ping(ctx, c.h, c.PingRequest())
+}
+
+func ping(ctx context.Context, h *httpx.Client, req httpx.Request) error {
+	_, err := h.Do(ctx, req)
+	var se *httpx.StatusError
+	if errors.As(err, &se) && se.Status < 500 {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reach %s: %w", req.URL, err)
+	}
+	return nil
+}

@@ -1,0 +1,388 @@
+// Package httpx is the one HTTP layer under every remote call nexus-onboard
+// makes (Auth Services, Environment API, Digital Channels).
+//
+// It owns what every call needs and no call should redo: TLS with verified
+// certificates (plus an extra CA for private clusters), proxies from the
+// environment, keep-alive connection reuse, a per-attempt timeout, a response
+// size cap, retries of transient failures that never repeat a write the server
+// may already have processed, errors that name the host and say what to do, and
+// a redacted record of every attempt for the transcript.
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/redact"
+)
+
+// Defaults applied by New to zero Options fields.
+const (
+	DefaultTimeout     = 20 * time.Second
+	DefaultMaxAttempts = 4
+	DefaultBaseBackoff = 200 * time.Millisecond
+	DefaultMaxBackoff  = 5 * time.Second
+	DefaultMaxBody     = 4 << 20
+	DefaultUserAgent   = "nexus-onboard"
+)
+
+// MaxRetryAfter caps how long a server's Retry-After can make us wait: a
+// wizard that sleeps for an hour looks hung.
+const MaxRetryAfter = 30 * time.Second
+
+// Options configures a Client. Zero values take the defaults above.
+type Options struct {
+	// CAFile names a PEM file of extra CA certificates, appended to the
+	// system pool (private clusters often use their own CA).
+	CAFile string
+	// CAPEM holds extra PEM CA certificates in memory (tests, sandbox).
+	CAPEM []byte
+	// InsecureSkipVerify turns certificate checks off. Only ever an explicit
+	// user choice; the caller warns about it.
+	InsecureSkipVerify bool
+	// Timeout bounds one attempt, from dial to the last byte of the body.
+	Timeout time.Duration
+	// MaxAttempts bounds the attempts of one Do, the first one included.
+	MaxAttempts int
+	// BaseBackoff and MaxBackoff shape the exponential backoff (full jitter).
+	BaseBackoff, MaxBackoff time.Duration
+	// MaxBody caps the size of a response body; larger answers fail with
+	// ErrBodyTooLarge.
+	MaxBody int64
+	// Redactor masks secrets in errors and recorded exchanges. When nil, New
+	// makes one. Do registers each request's basic password and bearer token
+	// with it, so they are masked wherever they show up later.
+	Redactor *redact.Redactor
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Client sends requests over one shared transport. Safe for concurrent use.
+type Client struct {
+	hc  *http.Client
+	opt Options
+	red *redact.Redactor
+}
+
+// New builds a Client whose transport keeps connections alive, attempts
+// HTTP/2, honours HTTPS_PROXY/NO_PROXY and verifies certificates (TLS 1.2+).
+func New(o Options) (*Client, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = DefaultBaseBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.Redactor == nil {
+		o.Redactor = redact.New()
+	}
+	pool, err := rootPool(o.CAFile, o.CAPEM)
+	if err != nil {
+		return nil, err
+	}
+	tr := &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          32,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig: &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			RootCAs:            pool,
+			InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // explicit user choice, warned about by the caller
+		},
+	}
+	hc := &http.Client{
+		Transport: tr,
+		// Redirects are answered, not followed: a redirect here almost always
+		// means a wrong URL (http→https, a login page), and following one
+		// would turn a POST into a GET or drop the credentials silently.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Client{hc: hc, opt: o, red: o.Redactor}, nil
+}
+
+// rootPool is the system pool plus the extra CAs.
+func rootPool(caFile string, caPEM []byte) (*x509.CertPool, error) {
+	if caFile == "" && len(caPEM) == 0 {
+		return nil, nil // nil RootCAs means the system pool
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read ca_file: %w: check the path", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s holds no PEM certificate: give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)", caFile)
+		}
+	}
+	if len(caPEM) > 0 && !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("the CA data holds no PEM certificate: give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)")
+	}
+	return pool, nil
+}
+
+// Redactor returns the redactor this client masks with, so that callers can
+// register secrets they receive (tokens, API keys).
+func (c *Client) Redactor() *redact.Redactor { return c.red }
+
+// Request is one HTTP call to make.
+type Request struct {
+	Method, URL string
+	// Header is sent as is; the caller sets Content-Type for a body.
+	Header http.Header
+	// Body is the JSON or form body, if any.
+	Body []byte
+	// BasicUser and BasicPass set HTTP basic auth when BasicUser is not "".
+	BasicUser, BasicPass string
+	// Bearer sets "Authorization: Bearer <Bearer>" when not "".
+	Bearer string
+}
+
+// Response is a complete answer, its body read (within the size cap).
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Proto is the protocol the answer came with ("HTTP/1.1", "HTTP/2.0").
+	Proto string
+}
+
+// Exchange is the redacted record of one attempt, for the transcript.
+type Exchange struct {
+	Method         string      `json:"method"`
+	URL            string      `json:"url"` // redacted
+	RequestHeader  http.Header `json:"request_header,omitempty"`
+	RequestBody    string      `json:"request_body,omitempty"` // redacted; JSON-aware, form fields masked by name
+	Status         int         `json:"status"`                 // 0 when no answer came
+	ResponseHeader http.Header `json:"response_header,omitempty"`
+	ResponseBody   string      `json:"response_body,omitempty"` // redacted, cut to MaxRecordedBody with a note
+	Attempt        int         `json:"attempt"`
+	Started        time.Time   `json:"started"`
+	// Duration is stored in nanoseconds in JSON.
+	Duration time.Duration `json:"duration_ns"`
+	Error    string        `json:"error,omitempty"` // redacted
+}
+
+// MaxRecordedBody is how much of a response body an Exchange keeps.
+const MaxRecordedBody = 64 << 10
+
+type recorderKey struct{}
+
+// WithRecorder returns a context under which every attempt of Do is passed to
+// f once it has finished. f is called from Do's goroutine.
+func WithRecorder(ctx context.Context, f func(Exchange)) context.Context {
+	return context.WithValue(ctx, recorderKey{}, f)
+}
+
+func recorderFrom(ctx context.Context) func(Exchange) {
+	f, _ := ctx.Value(recorderKey{}).(func(Exchange))
+	return f
+}
+
+// Do sends req. It retries transient failures with backoff, but repeats a
+// POST only when the server surely did not process it (no connection, 429,
+// 503); a POST that may have landed fails with an error for which IsTransient
+// is true, and the caller checks the state before trying again. A status of
+// 300 or more returns the Response together with a *StatusError, so callers
+// can both map the error and read the body. Each attempt is passed, redacted,
+// to the recorder of ctx (WithRecorder).
+func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+	if req.Method == "" {
+		req.Method = http.MethodGet
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%s %s: not an absolute http(s) URL: check the configured URL", req.Method, c.red.URL(req.URL))
+	}
+	// The credentials of the request are secrets of this run: register them
+	// so that any echo of them (an error, a body) is masked too.
+	c.red.Add(req.BasicPass, req.Bearer)
+
+	var lastResp *Response
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		resp, err := c.attempt(ctx, req, u, attempt)
+		lastResp, lastErr = resp, err
+		if err == nil {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, c.ctxError(req.Method, u, ctx.Err())
+		}
+		wait, retry := c.retryDecision(req.Method, resp, err, attempt)
+		if !retry || attempt >= c.opt.MaxAttempts {
+			setAttempts(lastErr, attempt)
+			return lastResp, lastErr
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, c.ctxError(req.Method, u, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) ctxError(method string, u *url.URL, err error) error {
+	return fmt.Errorf("%s %s%s: stopped: %w", method, u.Host, u.Path, err)
+}
+
+// attempt makes one try. On a status >= 300 it returns the response and a
+// *StatusError; on a transport failure a *RequestError.
+func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, n int) (*Response, error) {
+	actx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
+	defer cancel()
+
+	hreq, err := http.NewRequestWithContext(actx, req.Method, u.String(), bytes.NewReader(req.Body))
+	if err != nil {
+		return nil, &RequestError{Method: req.Method, Host: u.Host, Path: u.Path, Err: err}
+	}
+	for k, vs := range req.Header {
+		hreq.Header[k] = append([]string(nil), vs...)
+	}
+	if hreq.Header.Get("Accept") == "" {
+		hreq.Header.Set("Accept", "application/json")
+	}
+	hreq.Header.Set("User-Agent", c.opt.UserAgent)
+	if req.BasicUser != "" {
+		hreq.SetBasicAuth(req.BasicUser, req.BasicPass)
+	}
+	if req.Bearer != "" {
+		hreq.Header.Set("Authorization", "Bearer "+req.Bearer)
+	}
+
+	rec := recorderFrom(ctx)
+	ex := Exchange{Method: req.Method, URL: c.red.URL(req.URL), Attempt: n, Started: time.Now()}
+	if rec != nil {
+		ex.RequestHeader = c.red.Header(hreq.Header)
+		ex.RequestBody = c.redactBody(hreq.Header.Get("Content-Type"), req.Body)
+	}
+
+	resp, body, err := c.send(actx, hreq)
+	ex.Duration = time.Since(ex.Started)
+	if err != nil {
+		// The *url.Error around the cause repeats the full URL, query
+		// included, where a secret may travel: keep the cause only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			err = &timeoutError{d: c.opt.Timeout, err: err}
+		}
+		rerr := c.requestError(req.Method, u, err)
+		if rec != nil {
+			if resp != nil {
+				ex.Status = resp.StatusCode
+				ex.ResponseHeader = c.red.Header(resp.Header)
+			}
+			ex.Error = rerr.Error()
+			rec(ex)
+		}
+		return nil, rerr
+	}
+
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Proto: resp.Proto}
+	var serr error
+	if resp.StatusCode >= 300 {
+		serr = c.statusError(req.Method, u, resp, body)
+	}
+	if rec != nil {
+		ex.Status = resp.StatusCode
+		ex.ResponseHeader = c.red.Header(resp.Header)
+		ex.ResponseBody = c.recordBody(body)
+		if serr != nil {
+			ex.Error = serr.Error()
+		}
+		rec(ex)
+	}
+	return out, serr
+}
+
+// send performs the round trip and reads the body within the cap.
+func (c *Client) send(ctx context.Context, hreq *http.Request) (*http.Response, []byte, error) {
+	resp, err := c.hc.Do(hreq)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.opt.MaxBody+1))
+	if err != nil {
+		return resp, nil, err
+	}
+	if int64(len(body)) > c.opt.MaxBody {
+		return resp, nil, &bodyTooLargeError{limit: c.opt.MaxBody}
+	}
+	return resp, body, nil
+}
+
+// redactBody masks a request body for the record: form fields by name, JSON
+// fields by name, and every known secret.
+func (c *Client) redactBody(contentType string, body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	if strings.HasPrefix(strings.ToLower(contentType), "application/x-www-form-urlencoded") {
+		return c.red.Form(string(body))
+	}
+	return string(c.red.JSON(body))
+}
+
+func (c *Client) recordBody(body []byte) string {
+	if len(body) > MaxRecordedBody {
+		// Redact the whole body before cutting, so a secret that straddles
+		// the cut is still recognised.
+		red := c.red.JSON(body)
+		if len(red) > MaxRecordedBody {
+			return string(red[:MaxRecordedBody]) + fmt.Sprintf("\n… (cut: %d bytes in all)", len(body))
+		}
+		return string(red)
+	}
+	return string(c.red.JSON(body))
+}
+
+// Pretty indents body when it is JSON and returns it unchanged otherwise;
+// for previews and transcripts.
+func Pretty(body string) string {
+	var out bytes.Buffer
+	if err := json.Indent(&out, []byte(strings.TrimSpace(body)), "", "  "); err != nil {
+		return body
+	}
+	return out.String()
+}

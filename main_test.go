@@ -1,0 +1,399 @@
+package main
+
+// End-to-end tests of the headless tool: the real command line, in process,
+// against the built-in sandbox over real HTTPS, a real PostgreSQL and the real
+// Secret Service. They fail (not skip) in CI when a component is missing.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
+	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+)
+
+func need(t testing.TB, what string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is required in CI: %v", what, err)
+	}
+	t.Skipf("%s not available: %v", what, err)
+}
+
+func randomCC(t testing.TB) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+type world struct {
+	sb       *sandbox.Sandbox
+	dir      string
+	cfg      string
+	stateDir string
+	cc       string
+}
+
+// newWorld starts a sandbox with a fresh contact center (so keyring entries
+// of parallel or earlier tests never collide) and writes its config.
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	need(t, "the OS keyring (Secret Service)", secrets.Store{}.Probe(context.Background()))
+	cc := randomCC(t)
+	dir := t.TempDir()
+	sb, err := sandbox.Start(context.Background(), sandbox.Options{ContactCenters: []string{cc}, WithDB: true, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	if sb.DBURL == "" {
+		need(t, "PostgreSQL", fmt.Errorf("sandbox has no database: %s", sb.DBNote))
+	}
+	w := &world{sb: sb, dir: dir, cfg: filepath.Join(dir, "nexus-onboard.yaml"), stateDir: filepath.Join(dir, "state"), cc: cc}
+	if err := sb.WriteConfig(w.cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
+			secrets.Store{}.Delete(context.Background(), secrets.Account(cc, n))
+		}
+	})
+	return w
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (w *world) run(t testing.TB, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &cli.App{Version: "test", StartSandbox: startSandbox, Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""),
+		Environ: []string{"HOME=" + w.dir, "PATH=" + os.Getenv("PATH")}}
+	code := app.Main(args)
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+type jsonDoc struct {
+	Steps []struct {
+		ID         string            `json:"id"`
+		Status     string            `json:"status"`
+		DurationMS *int64            `json:"duration_ms"`
+		Outputs    map[string]string `json:"outputs"`
+		Error      *string           `json:"error"`
+	} `json:"steps"`
+}
+
+func parseDoc(t testing.TB, r result) map[string]string {
+	t.Helper()
+	var doc jsonDoc
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
+	}
+	got := map[string]string{}
+	for _, s := range doc.Steps {
+		if s.DurationMS == nil || s.Error == nil || s.Outputs == nil {
+			t.Errorf("step %s lacks duration_ms, error or outputs", s.ID)
+		}
+		got[s.ID] = s.Status
+	}
+	return got
+}
+
+func (w *world) runJSON(t testing.TB, extra ...string) (result, map[string]string) {
+	t.Helper()
+	r := w.run(t, append([]string{"run", "--config", w.cfg, "--state-dir", w.stateDir, "--output", "json"}, extra...)...)
+	return r, parseDoc(t, r)
+}
+
+func secretToolLookup(t testing.TB, account string) string {
+	t.Helper()
+	out, err := exec.Command("secret-tool", "lookup", "service", secrets.Service, "username", account).Output()
+	need(t, "secret-tool (libsecret-tools)", err)
+	return string(out)
+}
+
+func gapiRows(t testing.TB, w *world) [][2]string {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), w.sb.DBURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), "SELECT url, clientsecret FROM nex_gapis ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]string
+	for rows.Next() {
+		var u, s string
+		if err := rows.Scan(&u, &s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, [2]string{u, s})
+	}
+	return out
+}
+
+// leaks returns where any form of any secret appears in the texts and files.
+func leaks(secretsList []string, texts map[string]string, dirs ...string) []string {
+	for _, d := range dirs {
+		filepath.Walk(d, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && fi.Mode().IsRegular() && !strings.Contains(p, "/sandbox-") && !strings.HasSuffix(p, ".yaml") && !strings.Contains(p, "/pg") {
+				if data, err := os.ReadFile(p); err == nil {
+					texts[p] = string(data)
+				}
+			}
+			return nil
+		})
+	}
+	var found []string
+	for _, s := range secretsList {
+		if len(s) < 4 {
+			continue
+		}
+		js, _ := json.Marshal(s)
+		forms := []string{s, url.QueryEscape(s), string(js[1 : len(js)-1]), base64.StdEncoding.EncodeToString([]byte(s))}
+		for where, text := range texts {
+			for _, f := range forms {
+				if strings.Contains(text, f) {
+					found = append(found, fmt.Sprintf("%s contains a secret (%d chars)", where, len(s)))
+				}
+			}
+		}
+	}
+	return found
+}
+
+func TestRunEndToEnd(t *testing.T) {
+	w := newWorld(t)
+	start := time.Now()
+	r, got := w.runJSON(t, "--report", filepath.Join(w.stateDir, "report.md"))
+	t.Logf("first full run: %s", time.Since(start))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	want := map[string]string{
+		"contact-center": "already-done", "auth-client": "done", "verify-client": "done", "register-gws": "done",
+		"chat-service-uri": "done", "tenant-token": "done", "ucs-service": "done", "tenant": "done", "designer-env": "manual",
+	}
+	for id, st := range want {
+		if got[id] != st {
+			t.Errorf("%s: status %q, want %q", id, got[id], st)
+		}
+	}
+
+	ctx := context.Background()
+	secret, err := secrets.Store{}.Get(ctx, secrets.Account(w.cc, secrets.ClientSecret))
+	if err != nil || len(secret) < 43 {
+		t.Fatalf("client secret in keyring: len %d, %v", len(secret), err)
+	}
+	if got := secretToolLookup(t, secrets.Account(w.cc, secrets.ClientSecret)); got != secret {
+		t.Errorf("secret-tool reads a different client secret")
+	}
+	apiKey := secretToolLookup(t, secrets.Account(w.cc, secrets.NexusAPIKey))
+	tenants := w.sb.Tenants()
+	if len(tenants) != 1 || tenants[0]["xapikey"] != apiKey {
+		t.Errorf("keyring API key does not match the provisioned tenant (%d tenants)", len(tenants))
+	}
+	rows := gapiRows(t, w)
+	if len(rows) != 1 || rows[0][0] != w.sb.GWSURL || rows[0][1] != secret {
+		t.Errorf("nex_gapis rows: %d (want one for %s with the keyring secret)", len(rows), w.sb.GWSURL)
+	}
+	stateFile := filepath.Join(w.stateDir, w.cc+".json")
+	data, err := os.ReadFile(stateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Steps   map[string]struct{ Status string } `json:"steps"`
+		Created map[string]string                  `json:"created"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Steps["tenant"].Status != "done" || st.Created["auth_client"] != "nexus_client" || st.Created["tenant"] != w.cc {
+		t.Errorf("state file: %s", data)
+	}
+	if fi, _ := os.Stat(stateFile); fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %o", fi.Mode().Perm())
+	}
+
+	// Second run: nothing new anywhere.
+	r2, got2 := w.runJSON(t)
+	if r2.code != 0 {
+		t.Fatalf("second run exit %d\n%s", r2.code, r2.stderr)
+	}
+	for id, status := range got2 {
+		ok := status == "already-done" || status == "skipped" || status == "manual" ||
+			(status == "done" && (id == "verify-client" || id == "tenant-token"))
+		if !ok {
+			t.Errorf("second run: %s is %s", id, status)
+		}
+	}
+	if n := len(w.sb.Clients()); n != 1 {
+		t.Errorf("%d auth clients after two runs", n)
+	}
+	if n := w.sb.Count("POST", "/auth/v3/ops/clients"); n != 1 {
+		t.Errorf("%d client POSTs after two runs", n)
+	}
+	if n := w.sb.Count("POST", "/environment/v3/contact-centers/"+w.cc+"/settings"); n != 1 {
+		t.Errorf("%d setting POSTs after two runs", n)
+	}
+	if n := len(w.sb.Tenants()); n != 1 {
+		t.Errorf("%d tenants after two runs", n)
+	}
+	if rows := gapiRows(t, w); len(rows) != 1 {
+		t.Errorf("%d nex_gapis rows after two runs", len(rows))
+	}
+
+	// No secret anywhere we wrote.
+	o := w.sb.Opts
+	dbPass := ""
+	if u, err := url.Parse(w.sb.DBURL); err == nil {
+		dbPass, _ = u.User.Password()
+	}
+	all := []string{secret, apiKey, o.OpsPassword, o.TenantPassword, dbPass}
+	all = append(all, w.sb.IssuedTokens()...)
+	texts := map[string]string{"stdout1": r.stdout, "stderr1": r.stderr, "stdout2": r2.stdout, "stderr2": r2.stderr}
+	if l := leaks(all, texts, w.stateDir); len(l) > 0 {
+		t.Errorf("secret leak:\n%s", strings.Join(l, "\n"))
+	}
+}
+
+func TestRunTransientFaultsAndResume(t *testing.T) {
+	w := newWorld(t)
+	w.sb.Faults.Add(
+		sandbox.Fault{Method: "POST", Path: "/auth/v3/ops/clients", Status: 503, Times: 2},
+		sandbox.Fault{Method: "GET", Path: "/environment/v3/contact-centers", Status: 502, Times: 1},
+		sandbox.Fault{Method: "POST", Path: "/nexus/v3/provisioning/tenants", Status: 500},
+	)
+	r, got := w.runJSON(t)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if got["auth-client"] != "done" || got["tenant"] != "failed" || got["designer-env"] != "not-run" {
+		t.Errorf("statuses after a permanent tenant failure: %v", got)
+	}
+	if n := len(w.sb.Clients()); n != 1 {
+		t.Errorf("%d clients after 503s", n)
+	}
+	w.sb.Faults.Clear()
+	r2, got2 := w.runJSON(t)
+	if r2.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", r2.code, r2.stderr)
+	}
+	if got2["auth-client"] != "already-done" || got2["tenant"] != "done" || got2["designer-env"] != "manual" {
+		t.Errorf("statuses after resume: %v", got2)
+	}
+	if n := len(w.sb.Tenants()); n != 1 {
+		t.Errorf("%d tenants after resume", n)
+	}
+}
+
+func TestAnsweredLostWriteIsNotRepeated(t *testing.T) {
+	w := newWorld(t)
+	// The client is created but the answer is a 504: the runner must check
+	// before it tries again, and not create (or fail on) a second client.
+	w.sb.Faults.Add(sandbox.Fault{Method: "POST", Path: "/auth/v3/ops/clients", Status: 504, Times: 1, AfterHandling: true})
+	r, got := w.runJSON(t, "--only", "auth-client,verify-client")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if got["auth-client"] != "done" || got["verify-client"] != "done" {
+		t.Errorf("statuses: %v", got)
+	}
+	if n := w.sb.Count("POST", "/auth/v3/ops/clients"); n != 1 {
+		t.Errorf("the client POST was sent %d times", n)
+	}
+}
+
+func TestBadConfigRefusedBeforeAnyRequest(t *testing.T) {
+	w := newWorld(t)
+	data, _ := os.ReadFile(w.cfg)
+	lines := []string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "gws_url:") || strings.HasPrefix(l, "cc_id:") || strings.HasPrefix(l, "tenant_name:") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	lines = append(lines, "gws_url: http://x", "cc_id: nope")
+	bad := filepath.Join(w.dir, "bad.yaml")
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o600)
+	before := len(w.sb.Requests())
+	r := w.run(t, "run", "--config", bad, "--state-dir", w.stateDir)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"gws_url: must use https", "cc_id: must be a UUID", "tenant_name: required"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if n := len(w.sb.Requests()) - before; n != 0 {
+		t.Errorf("%d requests sent despite bad input", n)
+	}
+}
+
+func TestPlanShowsRequestsWithSecretsMasked(t *testing.T) {
+	w := newWorld(t)
+	r := w.run(t, "plan", "--config", w.cfg, "--state-dir", w.stateDir)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"POST " + w.sb.AuthURL + "/auth/v3/ops/clients",
+		"POST " + w.sb.NexusURL + "/nexus/v3/provisioning/tenants",
+		"POST " + w.sb.AuthURL + "/environment/v3/contact-centers/" + w.cc + "/settings",
+		"INSERT INTO nex_gapis",
+		`"genesysenantid": 1`,
+		"Authorization: Basic ops:****",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+	if l := leaks([]string{w.sb.Opts.OpsPassword, w.sb.Opts.TenantPassword}, map[string]string{"plan": r.stdout + r.stderr}); len(l) > 0 {
+		t.Errorf("plan leaks: %v", l)
+	}
+	if n := len(w.sb.Requests()); n != 0 {
+		t.Errorf("plan sent %d requests", n)
+	}
+}
+
+// BenchmarkHeadlessRun measures a full second (idempotent) run and a first
+// run against the in-process sandbox, real keyring and PostgreSQL included.
+func BenchmarkHeadlessRun(b *testing.B) {
+	w := newWorld(b)
+	if r := w.run(b, "run", "--config", w.cfg, "--state-dir", w.stateDir, "--output", "json"); r.code != 0 {
+		b.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := w.run(b, "run", "--config", w.cfg, "--state-dir", w.stateDir, "--output", "json"); r.code != 0 {
+			b.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/gws"
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+	"github.com/nexus-onboard/nexus-onboard/clients/nexusdb"
+	"github.com/nexus-onboard/nexus-onboard/clients/redact"
+)
+
+// Planned is one request (or SQL statement) a step would send, with every
+// secret masked. It is built by the same request builders the clients use.
+type Planned struct {
+	Note   string // when it is sent ("if the client does not exist")
+	Method string
+	URL    string
+	Header http.Header
+	Body   string // pretty, redacted
+	SQL    string // for database steps
+}
+
+// Placeholders for values a plan cannot know before the run.
+const (
+	phSecret = "<generated secret: 48 random characters, kept in the OS keyring>"
+	phToken  = "<access token from tenant-token>"
+	phCCID   = "<cc_id from contact-center>"
+)
+
+// String renders the request as an HTTP-like block.
+func (p Planned) String() string {
+	var b strings.Builder
+	if p.Note != "" {
+		fmt.Fprintf(&b, "# %s\n", p.Note)
+	}
+	if p.SQL != "" {
+		b.WriteString(p.SQL)
+		b.WriteString("\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s %s\n", p.Method, p.URL)
+	keys := make([]string, 0, len(p.Header))
+	for k := range p.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(p.Header[k], ", "))
+	}
+	if p.Body != "" {
+		b.WriteString("\n")
+		b.WriteString(p.Body)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// PlanOf returns what a step would send with the current inputs. Secrets are
+// masked; values known only after earlier steps are placeholders.
+func PlanOf(st Step, e *Env) []Planned {
+	if st.Skip != nil {
+		if why := st.Skip(e.In); why != "" {
+			return []Planned{{Note: "skipped: " + why}}
+		}
+	}
+	if st.Plan == nil {
+		return nil
+	}
+	return st.Plan(e)
+}
+
+func planned(e *Env, note string, r httpx.Request) Planned {
+	h := r.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if r.BasicUser != "" {
+		h.Set("Authorization", "Basic "+r.BasicUser+":"+redact.Mask)
+	}
+	if r.Bearer != "" {
+		h.Set("Authorization", "Bearer "+redact.Mask)
+	}
+	body := ""
+	if len(r.Body) > 0 {
+		if strings.Contains(h.Get("Content-Type"), "x-www-form-urlencoded") {
+			body = e.Redactor.Form(string(r.Body))
+		} else {
+			body = httpx.Pretty(string(e.Redactor.JSON(r.Body)))
+		}
+	}
+	for k, vs := range e.Redactor.Header(h) {
+		if k != "Authorization" {
+			h[k] = vs
+		}
+	}
+	return Planned{Note: note, Method: r.Method, URL: e.Redactor.URL(r.URL), Header: h, Body: body}
+}
+
+func (e *Env) planCCID() string {
+	if e.CCID() != "" {
+		return e.CCID()
+	}
+	return phCCID
+}
+
+func planContactCenter(e *Env) []Planned {
+	return []Planned{planned(e, "list the contact centers", e.Auth.ContactCentersRequest())}
+}
+
+func planAuthClient(e *Env) []Planned {
+	id := e.In.Get(KeyClientID)
+	oc := gws.NexusClient(id, phSecret, e.In.Get(KeyNexusURL))
+	ps := []Planned{planned(e, "does the client exist?", e.Auth.GetClientRequest(id))}
+	if e.Opts.RotateSecret {
+		return append(ps, planned(e, "if it exists (--rotate-secret): give it a new secret", e.Auth.UpdateClientRequest(oc)))
+	}
+	return append(ps, planned(e, "if it does not: create it", e.Auth.CreateClientRequest(oc)))
+}
+
+func planVerifyClient(e *Env) []Planned {
+	return []Planned{planned(e, "client_credentials grant with the stored secret", e.Auth.ClientCredentialsTokenRequest(e.In.Get(KeyClientID), phSecret))}
+}
+
+func planRegisterGWS(e *Env) []Planned {
+	if e.In.Get(KeyDBURL) == "" {
+		return []Planned{{Note: "db_url is not set: the step prints this SQL for you to run with psql (manual)",
+			SQL: nexusdb.ManualSQL(e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), clientSecretAccount(e))}}
+	}
+	return []Planned{{
+		Note: "on " + e.Redactor.URL(e.In.Get(KeyDBURL)) + ", in one transaction with bound parameters",
+		SQL: fmt.Sprintf("SELECT id, clientsecret FROM nex_gapis WHERE url = '%s' AND clientid = '%s';\n"+
+			"-- no row:\nINSERT INTO nex_gapis (url, clientid, apikey, clientsecret, created) VALUES ('%s', '%s', 'NA', '%s', now());\n"+
+			"-- a row with another secret:\nUPDATE nex_gapis SET clientsecret = '%s' WHERE url = '%s' AND clientid = '%s';",
+			e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), redact.Mask, redact.Mask, e.In.Get(KeyGWSURL), e.In.Get(KeyClientID)),
+	}}
+}
+
+func planChatServiceURI(e *Env) []Planned {
+	cc := e.planCCID()
+	return []Planned{
+		planned(e, "read the current settings", e.Auth.SettingsRequest(cc)),
+		planned(e, "unless chat-service-uri already has this value", e.Auth.CreateSettingRequest(cc, gws.Setting{Name: chatSettingName, Location: "/", Value: e.In.Get(KeyNexusURL)})),
+	}
+}
+
+func planTenantToken(e *Env) []Planned {
+	return []Planned{planned(e, "password grant; the token stays in memory",
+		e.Auth.PasswordTokenRequest(e.In.Get(KeyClientID), phSecret, TenantUsername(e.planCCID(), e.In.Get(KeyTenantUser)), e.In.Get(KeyTenantPass)))}
+}
+
+func planUCSService(e *Env) []Planned {
+	return []Planned{planned(e, "create the PlatformUCS service", e.Nexus.ProvisionUCSRequest(e.planCCID(), e.In.Get(KeyUCSAPIKey), e.In.Get(KeyUCSURL)))}
+}
+
+func planTenant(e *Env) []Planned {
+	t := tenantBody(e)
+	t.ID = e.planCCID()
+	return []Planned{planned(e, "unless the tenant's API key is already in the keyring", e.Nexus.ProvisionTenantRequest(phToken, t))}
+}
+
+func planDesignerEnv(e *Env) []Planned {
+	var b strings.Builder
+	b.WriteString("-- manual, in Agent Setup: Environment tenant > Transactions > List \"DesignerEnv\" (name and alias)\n")
+	for _, kv := range DesignerEnv(redact.Mask + " (the tenant's Nexus API key)") {
+		fmt.Fprintf(&b, "--   %-8s = %s\n", kv[0], kv[1])
+	}
+	return []Planned{{Note: "nothing is sent: the tool shows these values", SQL: strings.TrimRight(b.String(), "\n")}}
+}
+
+// CheckAll runs the read-only checks of the selected steps, to tell which are
+// already done before anything changes (the wizard's plan screen). Steps
+// without a check, and checks that fail, report "".
+func CheckAll(ctx context.Context, e *Env, sel Selection) map[string]Status {
+	out := map[string]Status{}
+	for _, st := range sel.Steps {
+		if st.Skip != nil && st.Skip(e.In) != "" {
+			out[st.ID] = StatusSkipped
+			continue
+		}
+		if st.Check == nil {
+			continue
+		}
+		if done, _, err := st.Check(ctx, e); err == nil && done {
+			out[st.ID] = StatusAlreadyDone
+		}
+	}
+	return out
+}

@@ -1,0 +1,433 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
+)
+
+// Reset-relevant records kept in State.Created.
+const (
+	CreatedAuthClient = "auth_client"
+	CreatedGapiRow    = "gapi_row"
+	CreatedSetting    = "chat_service_uri"
+	CreatedTenant     = "tenant"
+)
+
+// Selection is the steps a run will walk, in procedure order.
+type Selection struct {
+	Steps  []Step
+	Pulled []string // ids added because a selected step needs their in-memory output
+}
+
+// IDs lists the selected step ids.
+func (s Selection) IDs() []string {
+	ids := make([]string, len(s.Steps))
+	for i, st := range s.Steps {
+		ids[i] = st.ID
+	}
+	return ids
+}
+
+// Has reports whether a step is selected.
+func (s Selection) Has(id string) bool { return slices.Contains(s.IDs(), id) }
+
+// Select resolves --only and --skip. A step that needs an in-memory output
+// (the access token; the contact center when cc_id is not given) pulls in
+// the read-only step that makes it. Unknown ids are usage errors.
+func Select(only, skip []string, in Values) (Selection, error) {
+	var bad []string
+	for _, id := range append(slices.Clone(only), skip...) {
+		if _, ok := Lookup(id); !ok {
+			bad = append(bad, id)
+		}
+	}
+	if len(bad) > 0 {
+		return Selection{}, fmt.Errorf("unknown step %s (steps: %s)", strings.Join(bad, ", "), strings.Join(IDs(), ", "))
+	}
+	want := map[string]bool{}
+	for _, s := range All {
+		want[s.ID] = len(only) == 0 || slices.Contains(only, s.ID)
+	}
+	for _, id := range skip {
+		want[id] = false
+	}
+	var pulled []string
+	// Walk backwards so a pulled step's own needs are seen too.
+	for i := len(All) - 1; i >= 0; i-- {
+		s := All[i]
+		if !want[s.ID] {
+			continue
+		}
+		for _, name := range s.Uses {
+			o, ok := findOutput(name)
+			if !ok || want[o.Producer] {
+				continue
+			}
+			needed := o.Where == InMemory || (name == OutCCID && in.Get(KeyCCID) == "")
+			if !needed {
+				continue
+			}
+			if slices.Contains(skip, o.Producer) {
+				return Selection{}, fmt.Errorf("step %s needs %s from step %s, which --skip leaves out", s.ID, name, o.Producer)
+			}
+			want[o.Producer] = true
+			pulled = append(pulled, o.Producer)
+			i = len(All) // restart: the pulled step may need others
+			break
+		}
+	}
+	var sel Selection
+	for _, s := range All {
+		if want[s.ID] {
+			sel.Steps = append(sel.Steps, s)
+		}
+	}
+	for _, s := range All {
+		if slices.Contains(pulled, s.ID) {
+			sel.Pulled = append(sel.Pulled, s.ID)
+		}
+	}
+	return sel, nil
+}
+
+// Required lists the input keys the selected steps need with these values.
+func (s Selection) Required(in Values) []string {
+	var keys []string
+	for _, st := range s.Steps {
+		if st.Skip != nil && st.Skip(in) != "" {
+			continue
+		}
+		keys = append(keys, st.Needs...)
+		if st.Requires != nil {
+			keys = append(keys, st.Requires(in)...)
+		}
+	}
+	if !s.Has(IDContactCenter) {
+		keys = append(keys, KeyCCID)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// Preflight proves, before any remote change, what a run depends on: the
+// keyring works (write/read/delete of a probe), and every keyring output a
+// selected step uses is there or made earlier in the run.
+func (s Selection) Preflight(ctx context.Context, e *Env) Problems {
+	var problems Problems
+	if err := e.Keyring.Probe(ctx); err != nil {
+		return Problems{{Key: "keyring", Msg: e.Redactor.Error(err)}}
+	}
+	made := map[string]bool{}
+	for _, st := range s.Steps {
+		if st.Skip != nil && st.Skip(e.In) != "" {
+			continue
+		}
+		for _, name := range st.Uses {
+			o, ok := findOutput(name)
+			if !ok || o.Where != InKeyring || made[name] || e.CCID() == "" {
+				continue
+			}
+			_, found, err := e.Output(ctx, name)
+			if err != nil {
+				problems = append(problems, Problem{Key: "keyring", Msg: e.Redactor.Error(err)})
+				return problems
+			}
+			if !found {
+				problems = append(problems, Problem{Key: name, Msg: fmt.Sprintf("step %s needs it, but the keyring (%s / %s) has none: run step %s first", st.ID, secrets.Service, secrets.Account(e.CCID(), o.Account), o.Producer)})
+			}
+			made[name] = true
+		}
+		for _, o := range st.Makes {
+			made[o.Name] = true
+		}
+	}
+	return problems
+}
+
+// EventKind tells what an Event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	EventStart    EventKind = iota // a step began
+	EventExchange                  // an HTTP exchange of the running step
+	EventFinish                    // a step ended; Record is set
+	EventNote                      // a line for people (retry, warning)
+)
+
+// Event is sent to Runner.OnEvent as the run goes on.
+type Event struct {
+	Kind     EventKind
+	Step     string
+	Record   *Record
+	Exchange *httpx.Exchange
+	Text     string
+}
+
+// Runner walks selected steps, saving the state after each one.
+type Runner struct {
+	Env   *Env
+	Store Store
+	// OnEvent, when set, receives progress; it is called from the goroutine
+	// running the steps and must not block for long.
+	OnEvent func(Event)
+	// Attempts bounds how often a step whose action failed transiently is
+	// tried (its check runs again before each retry). Default 3.
+	Attempts int
+	// RetryDelay is the pause before a step is retried. Default 1s.
+	RetryDelay time.Duration
+
+	mu      sync.Mutex
+	state   *State
+	unlock  func()
+	records []*Record
+	created map[string]string
+}
+
+// ErrInterrupted is returned when the run's context was cancelled.
+var ErrInterrupted = errors.New("interrupted")
+
+// StepFailedError says which step stopped the run.
+type StepFailedError struct {
+	Step string
+	Err  string
+}
+
+func (e *StepFailedError) Error() string { return "step " + e.Step + " failed: " + e.Err }
+
+// State returns the state the run is writing (nil before the contact center is known).
+func (r *Runner) State() *State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+// Records returns the records of this run so far.
+func (r *Runner) Records() []*Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.records)
+}
+
+// Close releases the state lock.
+func (r *Runner) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unlock != nil {
+		r.unlock()
+		r.unlock = nil
+	}
+}
+
+// Attach locks and loads the state of the run's contact center. Run calls it
+// as soon as the contact center is known; callers may call it earlier to
+// fail fast when another run holds the lock.
+func (r *Runner) Attach() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.attachLocked()
+}
+
+func (r *Runner) attachLocked() error {
+	if r.state != nil || r.Env.CCID() == "" {
+		return nil
+	}
+	unlock, err := r.Store.Lock(r.Env.CCID())
+	if err != nil {
+		return err
+	}
+	st, err := r.Store.Load(r.Env.CCID())
+	if err != nil {
+		unlock()
+		return err
+	}
+	r.state, r.unlock = st, unlock
+	return nil
+}
+
+func (r *Runner) emit(ev Event) {
+	if r.OnEvent != nil {
+		r.OnEvent(ev)
+	}
+}
+
+// save writes the state; a failure to save is reported as a note and
+// returned, since a run that cannot remember what it did must stop.
+func (r *Runner) save() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.attachLocked(); err != nil {
+		return err
+	}
+	if r.state == nil {
+		return nil
+	}
+	r.state.Inputs = r.Env.In.NonSecret()
+	for _, rec := range r.records {
+		r.state.Steps[rec.ID] = rec
+	}
+	for k, v := range r.created {
+		r.state.Created[k] = v
+	}
+	return r.Store.Save(r.state)
+}
+
+// Run walks the selection in order. It stops at the first failed step and
+// marks the rest not-run. The error is nil when every step ended OK, a
+// *StepFailedError, ErrInterrupted, or a state/lock error.
+func (r *Runner) Run(ctx context.Context, sel Selection) ([]*Record, error) {
+	if err := r.Attach(); err != nil {
+		return nil, err
+	}
+	var runErr error
+	for _, st := range sel.Steps {
+		if runErr != nil {
+			r.finish(&Record{ID: st.ID, Status: StatusNotRun, Outputs: map[string]string{}}, nil)
+			continue
+		}
+		if ctx.Err() != nil {
+			runErr = ErrInterrupted
+			r.finish(&Record{ID: st.ID, Status: StatusNotRun, Outputs: map[string]string{}}, nil)
+			continue
+		}
+		rec, created := r.runStep(ctx, st)
+		if err := r.finish(rec, created); err != nil {
+			runErr = fmt.Errorf("save state: %w", err)
+			continue
+		}
+		if rec.Status == StatusFailed {
+			if ctx.Err() != nil {
+				runErr = ErrInterrupted
+			} else {
+				runErr = &StepFailedError{Step: st.ID, Err: rec.Error}
+			}
+		}
+	}
+	return r.Records(), runErr
+}
+
+// finish records a step's outcome and saves the state.
+func (r *Runner) finish(rec *Record, created map[string]string) error {
+	r.mu.Lock()
+	r.records = append(r.records, rec)
+	if r.created == nil {
+		r.created = map[string]string{}
+	}
+	for k, v := range created {
+		r.created[k] = v
+	}
+	r.mu.Unlock()
+	err := r.save()
+	r.emit(Event{Kind: EventFinish, Step: rec.ID, Record: rec})
+	return err
+}
+
+// runStep runs one step: skip, check, action, with retries of transient
+// failures that re-check first, so a write that may have landed is never
+// blindly repeated.
+func (r *Runner) runStep(ctx context.Context, st Step) (*Record, map[string]string) {
+	rec := &Record{ID: st.ID, Started: time.Now().UTC(), Outputs: map[string]string{}}
+	r.emit(Event{Kind: EventStart, Step: st.ID})
+	var mu sync.Mutex
+	sctx := httpx.WithRecorder(ctx, func(x httpx.Exchange) {
+		mu.Lock()
+		rec.Transcript = append(rec.Transcript, x)
+		mu.Unlock()
+		r.emit(Event{Kind: EventExchange, Step: st.ID, Exchange: &x})
+	})
+	res, err := r.attempt(sctx, st)
+	rec.Finished = time.Now().UTC()
+	rec.DurationMS = rec.Finished.Sub(rec.Started).Milliseconds()
+	red := r.Env.Redactor
+	if err != nil {
+		rec.Status = StatusFailed
+		if ctx.Err() != nil {
+			rec.Error = "interrupted: the next run checks what this step managed to do and goes on"
+		} else {
+			rec.Error = red.Error(err)
+		}
+		return rec, nil
+	}
+	rec.Status = res.Status
+	if rec.Status == "" {
+		rec.Status = StatusDone
+	}
+	for k, v := range res.Outputs {
+		rec.Outputs[k] = red.String(v)
+	}
+	rec.Message = red.String(res.Message)
+	rec.Warning = red.String(res.Warning)
+	if rec.Warning != "" {
+		r.emit(Event{Kind: EventNote, Step: st.ID, Text: rec.Warning})
+	}
+	return rec, res.Created
+}
+
+func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {
+	if st.Skip != nil {
+		if why := st.Skip(r.Env.In); why != "" {
+			return Result{Status: StatusSkipped, Message: why}, nil
+		}
+	}
+	attempts := r.Attempts
+	if attempts <= 0 {
+		attempts = 3
+	}
+	delay := r.RetryDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
+	var lastErr error
+	for n := 1; n <= attempts; n++ {
+		if st.Check != nil {
+			done, res, err := st.Check(ctx, r.Env)
+			if err != nil {
+				if httpx.IsTransient(err) && n < attempts && sleep(ctx, delay) {
+					lastErr = err
+					r.emit(Event{Kind: EventNote, Step: st.ID, Text: "transient failure, retrying: " + r.Env.Redactor.Error(err)})
+					continue
+				}
+				return Result{}, err
+			}
+			if done {
+				if res.Status == "" {
+					res.Status = StatusAlreadyDone
+					if n > 1 {
+						// Our own earlier attempt landed before its answer was lost.
+						res.Status = StatusDone
+					}
+				}
+				return res, nil
+			}
+		}
+		res, err := st.Run(ctx, r.Env)
+		if err == nil {
+			return res, nil
+		}
+		lastErr = err
+		if !httpx.IsTransient(err) || n == attempts || !sleep(ctx, delay*time.Duration(n)) {
+			break
+		}
+		r.emit(Event{Kind: EventNote, Step: st.ID, Text: "transient failure, checking and retrying: " + r.Env.Redactor.Error(err)})
+	}
+	return Result{}, lastErr
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

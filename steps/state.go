@@ -1,0 +1,224 @@
+package steps
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+)
+
+// Status is the outcome of a step. The values are a public contract (JSON
+// output, state files).
+type Status string
+
+// Step statuses.
+const (
+	StatusDone        Status = "done"
+	StatusAlreadyDone Status = "already-done"
+	StatusSkipped     Status = "skipped"
+	StatusManual      Status = "manual"
+	StatusFailed      Status = "failed"
+	StatusNotRun      Status = "not-run"
+	// StatusRunning is only ever seen live (wizard, events), never saved.
+	StatusRunning Status = "running"
+)
+
+// OK reports whether the status lets the run go on.
+func (s Status) OK() bool {
+	return s == StatusDone || s == StatusAlreadyDone || s == StatusSkipped || s == StatusManual
+}
+
+// Record is what one step did, as saved in the state file and printed by
+// `run --output json`. It never holds a secret.
+type Record struct {
+	ID         string            `json:"id"`
+	Status     Status            `json:"status"`
+	DurationMS int64             `json:"duration_ms"`
+	Outputs    map[string]string `json:"outputs"`
+	Error      string            `json:"error"`
+	Warning    string            `json:"warning,omitempty"`
+	Message    string            `json:"message,omitempty"`
+	Started    time.Time         `json:"started,omitzero"`
+	Finished   time.Time         `json:"finished,omitzero"`
+	Transcript []httpx.Exchange  `json:"transcript,omitempty"`
+}
+
+// State is everything remembered about one contact center between runs.
+type State struct {
+	Version int                `json:"version"`
+	CCID    string             `json:"cc_id"`
+	Updated time.Time          `json:"updated"`
+	Inputs  map[string]string  `json:"inputs"` // non-secret inputs of the last run
+	Steps   map[string]*Record `json:"steps"`
+	// Created lists what this tool created, so that reset removes nothing else.
+	Created map[string]string `json:"created"`
+}
+
+const stateVersion = 1
+
+// NewState returns an empty state for a contact center.
+func NewState(ccID string) *State {
+	return &State{Version: stateVersion, CCID: ccID, Inputs: map[string]string{}, Steps: map[string]*Record{}, Created: map[string]string{}}
+}
+
+// Store keeps state files in a directory: <dir>/<cc_id>.json, a lock file
+// per contact center, and "last" naming the contact center used last.
+type Store struct {
+	Dir string
+}
+
+// DefaultStateDir is $XDG_STATE_HOME/nexus-onboard (~/.local/state/nexus-onboard).
+func DefaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "nexus-onboard")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "nexus-onboard")
+	}
+	return filepath.Join(home, ".local", "state", "nexus-onboard")
+}
+
+func (s Store) path(ccID string) string { return filepath.Join(s.Dir, ccID+".json") }
+
+// Path returns the state file of a contact center.
+func (s Store) Path(ccID string) string { return s.path(ccID) }
+
+// Load reads the state of a contact center; a missing file gives an empty state.
+func (s Store) Load(ccID string) (*State, error) {
+	if !uuidRE.MatchString(ccID) {
+		return nil, fmt.Errorf("state: %q is not a contact center id", ccID)
+	}
+	data, err := os.ReadFile(s.path(ccID))
+	if errors.Is(err, os.ErrNotExist) {
+		return NewState(ccID), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	st := NewState(ccID)
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("state file %s is damaged (%v): move it aside to start afresh", s.path(ccID), err)
+	}
+	if st.Steps == nil {
+		st.Steps = map[string]*Record{}
+	}
+	if st.Created == nil {
+		st.Created = map[string]string{}
+	}
+	if st.Inputs == nil {
+		st.Inputs = map[string]string{}
+	}
+	return st, nil
+}
+
+// Save writes the state atomically (temp file, fsync, rename) with mode 0600,
+// and marks this contact center as the last one used.
+func (s Store) Save(st *State) error {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return fmt.Errorf("state dir %s: %w", s.Dir, err)
+	}
+	st.Updated = time.Now().UTC()
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(s.path(st.CCID), append(data, '\n')); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(s.Dir, "last"), []byte(st.CCID+"\n"))
+}
+
+// Delete removes the state file of a contact center.
+func (s Store) Delete(ccID string) error {
+	err := os.Remove(s.path(ccID))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	return nil
+}
+
+// Last returns the contact center used most recently, "" if none.
+func (s Store) Last() string {
+	data, err := os.ReadFile(filepath.Join(s.Dir, "last"))
+	if err != nil {
+		return ""
+	}
+	id := strings.TrimSpace(string(data))
+	if !uuidRE.MatchString(id) {
+		return ""
+	}
+	return id
+}
+
+// List returns the contact centers that have a state file, sorted.
+func (s Store) List() []string {
+	entries, _ := os.ReadDir(s.Dir)
+	var out []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if ok && uuidRE.MatchString(name) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrLocked means another run holds the contact center.
+var ErrLocked = errors.New("another nexus-onboard run is working on this contact center")
+
+// Lock takes an exclusive, non-blocking lock on a contact center. The lock
+// is released by the returned func, or by the kernel if the process dies.
+func (s Store) Lock(ccID string) (func(), error) {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state dir %s: %w", s.Dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(s.Dir, ccID+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock state: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		if errors.Is(err, errWouldBlock) {
+			return nil, fmt.Errorf("%w (%s): wait for it to finish", ErrLocked, ccID)
+		}
+		return nil, fmt.Errorf("lock state: %w", err)
+	}
+	return func() {
+		unlockFile(f)
+		f.Close()
+	}, nil
+}

@@ -1,0 +1,301 @@
+// Package cli is the command-line face of nexus-onboard: the headless
+// commands (run, plan, steps, secrets, sandbox --serve, version) with their
+// flags generated from the input schema, text and JSON output, and exit
+// codes. It drives steps.Runner like the wizard does and builds no request
+// itself.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/nexus-onboard/nexus-onboard/steps"
+)
+
+// Exit codes: a public contract.
+const (
+	ExitOK          = 0
+	ExitStepFailed  = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// ExitError carries the process exit code of a failed command.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+func (e *ExitError) Unwrap() error { return e.Err }
+
+func usageErr(format string, a ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+}
+
+// SandboxInfo describes a running sandbox.
+type SandboxInfo struct {
+	AuthURL, GWSURL, NexusURL, UCSURL string
+	DBURL                             string // "" without PostgreSQL
+	DBNote                            string
+	ConfigPath                        string
+	CCID                              string
+	Close                             func() error
+}
+
+// App holds what main wires in: build information, and the things the
+// commands start but must not import (the sandbox, the wizard).
+type App struct {
+	Version, Commit, Date string
+	// StartSandbox starts the built-in sandbox, writing its config into dir.
+	StartSandbox func(ctx context.Context, dir string) (*SandboxInfo, error)
+	// Wizard opens the interactive wizard; nil until the wizard exists.
+	Wizard func(ctx context.Context, w WizardParams) error
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Environ        []string
+}
+
+// WizardParams is what the wizard is opened with.
+type WizardParams struct {
+	Values     steps.Values
+	Warnings   []string
+	Store      steps.Store
+	Sandbox    *SandboxInfo
+	Accessible bool
+}
+
+// common are the flags every command that works on inputs shares.
+type common struct {
+	config   string
+	stateDir string
+	verbose  bool
+	inputs   map[string]*string
+	flags    *pflag.FlagSet
+}
+
+func (c *common) register(fs *pflag.FlagSet) {
+	c.flags = fs
+	fs.StringVarP(&c.config, "config", "c", "", "YAML config file of inputs (keys as in `nexus-onboard help inputs`)")
+	fs.StringVar(&c.stateDir, "state-dir", "", "state directory (default $XDG_STATE_HOME/nexus-onboard)")
+	fs.BoolVarP(&c.verbose, "verbose", "v", false, "print every HTTP exchange, redacted, to stderr")
+	c.inputs = map[string]*string{}
+	for _, in := range steps.Inputs {
+		usage := in.Label + ". " + in.Help + " (env " + in.EnvVar() + ")"
+		c.inputs[in.Key] = fs.String(in.Flag(), "", usage)
+	}
+}
+
+func (c *common) store(environ []string) steps.Store {
+	if c.stateDir != "" {
+		return steps.Store{Dir: c.stateDir}
+	}
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, steps.EnvPrefix+"STATE_DIR="); ok && v != "" {
+			return steps.Store{Dir: v}
+		}
+	}
+	return steps.Store{Dir: steps.DefaultStateDir()}
+}
+
+// load resolves the inputs: flag > env > config > last run > default.
+func (c *common) load(a *App) (steps.Values, []string, steps.Problems) {
+	flags := map[string]string{}
+	for key, p := range c.inputs {
+		if c.flags.Changed(strings.ReplaceAll(key, "_", "-")) {
+			flags[key] = *p
+		}
+	}
+	src := steps.Sources{Flags: flags, Environ: a.Environ, ConfigPath: c.config}
+	// A first pass finds the contact center, whose saved inputs come next.
+	first, _, _ := steps.Load(src)
+	st := c.store(a.Environ)
+	cc := first.Get(steps.KeyCCID)
+	if cc == "" {
+		cc = st.Last()
+	}
+	if cc != "" {
+		if saved, err := st.Load(cc); err == nil {
+			src.Saved = saved.Inputs
+		}
+	}
+	return steps.Load(src)
+}
+
+// Main runs the command line and returns the exit code.
+func (a *App) Main(args []string) int {
+	if a.Stdout == nil {
+		a.Stdout = os.Stdout
+	}
+	if a.Stderr == nil {
+		a.Stderr = os.Stderr
+	}
+	if a.Stdin == nil {
+		a.Stdin = os.Stdin
+	}
+	if a.Environ == nil {
+		a.Environ = os.Environ()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintln(a.Stderr, "nexus-onboard:", ee.Err)
+		}
+		return ee.Code
+	}
+	// cobra's own errors: unknown flag or command, bad arguments.
+	fmt.Fprintln(a.Stderr, "nexus-onboard:", err)
+	fmt.Fprintln(a.Stderr, "Run 'nexus-onboard --help' for usage.")
+	return ExitUsage
+}
+
+func (a *App) rootCommand() *cobra.Command {
+	var c common
+	var accessible bool
+	root := &cobra.Command{
+		Use:   "nexus-onboard",
+		Short: "Enable a Genesys Multicloud CX private edition tenant for Digital Channels",
+		Long: `nexus-onboard enables a tenant of Genesys Multicloud CX private edition for
+Digital Channels ("Nexus"): it creates the Auth client, registers GWS in the
+Nexus database, sets chat-service-uri, provisions UCS and the tenant, and shows
+the DesignerEnv values, safely and resumably. Secrets go to the OS keyring.
+
+With no command on a terminal it opens the interactive wizard.`,
+		Version:       a.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.openWizard(cmd.Context(), &c, accessible || envBool(a.Environ, steps.EnvPrefix+"ACCESSIBLE"), nil)
+		},
+	}
+	root.SetVersionTemplate("nexus-onboard {{.Version}}\n")
+	c.register(root.Flags())
+	root.Flags().BoolVar(&accessible, "accessible", false, "plain prompts and no animation (screen readers); env NEXUS_ONBOARD_ACCESSIBLE")
+	root.AddCommand(a.runCommand(), a.planCommand(), a.stepsCommand(), a.secretsCommand(),
+		a.sandboxCommand(), a.versionCommand(), a.inputsCommand())
+	root.CompletionOptions.HiddenDefaultCmd = false
+	return root
+}
+
+func envBool(environ []string, name string) bool {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v != "" && v != "0" && strings.ToLower(v) != "false"
+		}
+	}
+	return false
+}
+
+func (a *App) openWizard(ctx context.Context, c *common, accessible bool, sb *SandboxInfo) error {
+	if a.Wizard == nil {
+		return usageErr("the interactive wizard is not available in this build: use `nexus-onboard run`")
+	}
+	if !isTerminal(a.Stdin) || !isTerminal(a.Stdout) {
+		return usageErr("the wizard needs a terminal (stdin and stdout); for scripts use `nexus-onboard run --config FILE` (see `nexus-onboard run --help`)")
+	}
+	vals, warnings, problems := c.load(a)
+	if len(problems) > 0 {
+		return &ExitError{Code: ExitUsage, Err: problems}
+	}
+	return a.Wizard(ctx, WizardParams{Values: vals, Warnings: warnings, Store: c.store(a.Environ), Sandbox: sb, Accessible: accessible})
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (a *App) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(a.Stdout, "nexus-onboard %s (commit %s, built %s)\n", a.Version, a.Commit, a.Date)
+			return nil
+		},
+	}
+}
+
+func (a *App) inputsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "inputs",
+		Short: "List every input: config key, flag, environment variable and meaning",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, in := range steps.Inputs {
+				secret := ""
+				if in.Secret() {
+					secret = " (secret)"
+				}
+				fmt.Fprintf(a.Stdout, "%s%s\n  --%s, %s\n  %s\n", in.Key, secret, in.Flag(), in.EnvVar(), in.Help)
+				if in.Default != "" {
+					fmt.Fprintf(a.Stdout, "  default: %s\n", in.Default)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// splitIDs parses --only/--skip values (repeatable, comma-separated).
+func splitIDs(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedHeader(h map[string][]string) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

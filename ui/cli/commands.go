@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/redact"
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
+	"github.com/nexus-onboard/nexus-onboard/steps"
+)
+
+func (a *App) planCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what run would send, changing nothing",
+		Long:  "Print, for each selected step, the exact requests and SQL that run would send, with every secret masked. Nothing is sent.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := a.prepare(cmd.Context(), &f.common, f.only, f.skip, steps.Options{RotateSecret: f.rotateSecret}, false)
+			if err != nil {
+				return err
+			}
+			defer p.env.Close()
+			for i, st := range p.sel.Steps {
+				fmt.Fprintf(a.Stdout, "== %d/%d %s: %s\n%s\n\n", i+1, len(p.sel.Steps), st.ID, st.Title, st.Doc)
+				for _, pl := range steps.PlanOf(st, p.env) {
+					fmt.Fprintln(a.Stdout, indent(pl.String(), "    "))
+				}
+			}
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().StringSliceVar(&f.only, "only", nil, "plan only these steps")
+	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "leave these steps out")
+	cmd.Flags().BoolVar(&f.rotateSecret, "rotate-secret", false, "plan a secret rotation for an existing client")
+	return cmd
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (a *App) stepsCommand() *cobra.Command {
+	var c common
+	cmd := &cobra.Command{
+		Use:   "steps",
+		Short: "List the steps with their status from the last run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			vals, _, _ := c.load(a)
+			store := c.store(a.Environ)
+			cc := vals.Get(steps.KeyCCID)
+			var st *steps.State
+			if cc != "" {
+				var err error
+				if st, err = store.Load(cc); err != nil {
+					return &ExitError{Code: ExitUsage, Err: err}
+				}
+				fmt.Fprintf(a.Stdout, "contact center %s (state %s)\n\n", cc, store.Path(cc))
+			} else {
+				fmt.Fprintln(a.Stdout, "no contact center known yet: no run has saved a state")
+				fmt.Fprintln(a.Stdout)
+			}
+			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "STEP\tTITLE\tLAST STATUS\tWHEN\tDETAIL")
+			for _, s := range steps.All {
+				status, when, detail := "-", "", ""
+				if st != nil {
+					if r, ok := st.Steps[s.ID]; ok {
+						status = string(r.Status)
+						if !r.Finished.IsZero() {
+							when = r.Finished.Local().Format(time.DateTime)
+						}
+						detail = r.Message
+						if r.Error != "" {
+							detail = r.Error
+						}
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Title, status, when, clipLine(detail, 70))
+			}
+			return tw.Flush()
+		},
+	}
+	c.register(cmd.Flags())
+	return cmd
+}
+
+func clipLine(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+var secretNames = []string{secrets.ClientSecret, secrets.NexusAPIKey}
+
+func (a *App) secretsCommand() *cobra.Command {
+	var c common
+	var reveal, yes bool
+	cmd := &cobra.Command{
+		Use:   "secrets",
+		Short: "What the tool keeps in the OS keyring (list, show, delete)",
+		Long: `The tool keeps two secrets per contact center in the OS keyring, service
+"nexus-onboard": accounts <cc_id>/client_secret and <cc_id>/nexus_api_key.`,
+	}
+	ccs := func() []string {
+		vals, _, _ := c.load(a)
+		if cc := vals.Get(steps.KeyCCID); cc != "" {
+			return []string{cc}
+		}
+		return c.store(a.Environ).List()
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the keyring entries of every known contact center (values masked)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			store := secrets.Store{}
+			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SERVICE\tACCOUNT\tPRESENT")
+			for _, cc := range ccs() {
+				for _, name := range secretNames {
+					acct := secrets.Account(cc, name)
+					_, err := store.Get(cmd.Context(), acct)
+					present := "yes"
+					switch {
+					case errors.Is(err, secrets.ErrNotFound):
+						present = "no"
+					case err != nil:
+						return &ExitError{Code: ExitUsage, Err: err}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", secrets.Service, acct, present)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	nameArg := func(args []string) (string, error) {
+		for _, n := range secretNames {
+			if args[0] == n {
+				return n, nil
+			}
+		}
+		return "", usageErr("unknown secret %q: one of %s", args[0], strings.Join(secretNames, ", "))
+	}
+	oneCC := func() (string, error) {
+		list := ccs()
+		if len(list) != 1 {
+			return "", usageErr("say which contact center with --cc-id (known: %s)", strings.Join(list, ", "))
+		}
+		return list[0], nil
+	}
+	show := &cobra.Command{
+		Use:   "show client_secret|nexus_api_key",
+		Short: "Show one entry (masked unless --reveal)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := nameArg(args)
+			if err != nil {
+				return err
+			}
+			cc, err := oneCC()
+			if err != nil {
+				return err
+			}
+			acct := secrets.Account(cc, name)
+			v, err := secrets.Store{}.Get(cmd.Context(), acct)
+			if err != nil {
+				return &ExitError{Code: ExitStepFailed, Err: fmt.Errorf("%s / %s: %w", secrets.Service, acct, err)}
+			}
+			if !reveal {
+				fmt.Fprintf(a.Stdout, "%s / %s: %s (%d characters; --reveal prints it)\n", secrets.Service, acct, "****", len(v))
+				return nil
+			}
+			fmt.Fprintln(a.Stdout, v)
+			return nil
+		},
+	}
+	show.Flags().BoolVar(&reveal, "reveal", false, "print the secret value")
+	del := &cobra.Command{
+		Use:   "delete client_secret|nexus_api_key",
+		Short: "Delete one entry from the keyring",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := nameArg(args)
+			if err != nil {
+				return err
+			}
+			cc, err := oneCC()
+			if err != nil {
+				return err
+			}
+			acct := secrets.Account(cc, name)
+			if !yes && !confirm(a, fmt.Sprintf("Delete %s / %s from the keyring? It cannot be read back from Genesys.", secrets.Service, acct)) {
+				return &ExitError{Code: ExitUsage, Err: errors.New("not deleted")}
+			}
+			if err := (secrets.Store{}).Delete(cmd.Context(), acct); err != nil {
+				return &ExitError{Code: ExitStepFailed, Err: err}
+			}
+			fmt.Fprintf(a.Stdout, "deleted %s / %s\n", secrets.Service, acct)
+			return nil
+		},
+	}
+	del.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.PersistentFlags().StringVar(&c.config, "config", "", "config file (for cc_id)")
+	cmd.PersistentFlags().StringVar(&c.stateDir, "state-dir", "", "state directory")
+	c.inputs = map[string]*string{steps.KeyCCID: cmd.PersistentFlags().String("cc-id", "", "contact center id")}
+	c.flags = cmd.PersistentFlags()
+	cmd.AddCommand(list, show, del)
+	return cmd
+}
+
+func confirm(a *App, question string) bool {
+	if !isTerminal(a.Stdin) {
+		fmt.Fprintln(a.Stderr, question, "(not a terminal: pass --yes)")
+		return false
+	}
+	fmt.Fprintf(a.Stderr, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(a.Stdin).ReadString('\n')
+	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
+}
+
+func (a *App) sandboxCommand() *cobra.Command {
+	var serve, accessible bool
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Start the built-in sandbox (simulated Auth, Environment and Digital Channels)",
+		Long: `Start a simulated Genesys (Auth, Environment, Digital Channels, and a throwaway
+PostgreSQL with nex_gapis when PostgreSQL is installed) on loopback, over HTTPS
+with its own CA. Without --serve it opens the wizard against it, pre-filled.
+With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.StartSandbox == nil {
+				return usageErr("the sandbox is not available in this build")
+			}
+			if dir == "" {
+				d, err := os.MkdirTemp("", "nexus-sandbox-")
+				if err != nil {
+					return err
+				}
+				dir = d
+			}
+			ctx := cmd.Context()
+			sb, err := a.StartSandbox(ctx, dir)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("start the sandbox: %w", err)}
+			}
+			defer sb.Close()
+			if !serve {
+				var c common
+				c.register(cmd.Flags())
+				c.config = sb.ConfigPath
+				c.stateDir = dir + "/state"
+				return a.openWizard(ctx, &c, accessible || envBool(a.Environ, steps.EnvPrefix+"ACCESSIBLE"), sb)
+			}
+			fmt.Fprintf(a.Stdout, "sandbox running (Ctrl+C stops it)\n  auth_url   %s\n  gws_url    %s\n  nexus_url  %s\n  ucs_url    %s\n", sb.AuthURL, sb.GWSURL, sb.NexusURL, sb.UCSURL)
+			if sb.DBURL != "" {
+				fmt.Fprintf(a.Stdout, "  database   %s\n", redactDSN(sb.DBURL))
+			} else {
+				fmt.Fprintf(a.Stdout, "  database   none (%s): register-gws will be manual\n", sb.DBNote)
+			}
+			fmt.Fprintf(a.Stdout, "  cc_id      %s\nconfig: %s\n\ntry:\n  nexus-onboard run --config %s --state-dir %s/state\n", sb.CCID, sb.ConfigPath, sb.ConfigPath, dir)
+			<-ctx.Done()
+			fmt.Fprintln(a.Stderr, "sandbox stopped")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&serve, "serve", false, "serve only: print the URLs and config path, wait for Ctrl+C")
+	cmd.Flags().StringVar(&dir, "dir", "", "directory for the CA, config and state (default: a new temp dir)")
+	cmd.Flags().BoolVar(&accessible, "accessible", false, "plain prompts and no animation")
+	return cmd
+}
+
+func redactDSN(dsn string) string { return redact.New().URL(dsn) }
