@@ -10,6 +10,7 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/wizard"
 )
 
 // Set by the linker (see .goreleaser.yaml).
@@ -25,6 +26,7 @@ func main() {
 		Commit:       commit,
 		Date:         date,
 		StartSandbox: startSandbox,
+		Wizard:       wizard.Run,
 	}
 	os.Exit(app.Main(os.Args[1:]))
 }

@@ -23,8 +23,37 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
+	"github.com/nexus-onboard/nexus-onboard/steps"
 	"github.com/nexus-onboard/nexus-onboard/ui/cli"
 )
+
+// TestMain lets a test run the real command in a child process (for what
+// a process sets up once, like its D-Bus connection): the test binary acts
+// as nexus-onboard when NEXUS_ONBOARD_TEST_AS_MAIN is set.
+func TestMain(m *testing.M) {
+	if os.Getenv("NEXUS_ONBOARD_TEST_AS_MAIN") == "1" {
+		app := &cli.App{Version: "test", StartSandbox: startSandbox}
+		os.Exit(app.Main(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// runChild runs the command in a child process with extra environment.
+func (w *world) runChild(t testing.TB, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "NEXUS_ONBOARD_TEST_AS_MAIN=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
 
 func need(t testing.TB, what string, err error) {
 	t.Helper()
@@ -395,5 +424,38 @@ func BenchmarkHeadlessRun(b *testing.B) {
 		if r := w.run(b, "run", "--config", w.cfg, "--state-dir", w.stateDir, "--output", "json"); r.code != 0 {
 			b.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
+	}
+}
+
+func TestNoKeyringIsAPreflightError(t *testing.T) {
+	w := newWorld(t)
+	// Point go-keyring at a bus with no Secret Service: run must stop before
+	// any remote change, exit 2, and say how to fix it.
+	r := w.runChild(t, []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(w.dir, "no-bus")},
+		"run", "--config", w.cfg, "--state-dir", w.stateDir)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "keyring") || !strings.Contains(r.stderr, "gnome-keyring") || !strings.Contains(r.stderr, "Nothing was changed") {
+		t.Errorf("stderr lacks the remedy:\n%s", r.stderr)
+	}
+	if n := len(w.sb.Requests()); n != 0 {
+		t.Errorf("%d requests sent without a keyring", n)
+	}
+}
+
+func TestSecondRunOnLockedContactCenterIsRefused(t *testing.T) {
+	w := newWorld(t)
+	unlock, err := (steps.Store{Dir: w.stateDir}).Lock(w.cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	r := w.run(t, "run", "--config", w.cfg, "--state-dir", w.stateDir)
+	if r.code != 2 || !strings.Contains(r.stderr, "another nexus-onboard run") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if n := len(w.sb.Requests()); n != 0 {
+		t.Errorf("%d requests sent while locked", n)
 	}
 }

@@ -126,13 +126,18 @@ func (c *common) load(a *App) (steps.Values, []string, steps.Problems) {
 	// A first pass finds the contact center, whose saved inputs come next.
 	first, _, _ := steps.Load(src)
 	st := c.store(a.Environ)
-	cc := first.Get(steps.KeyCCID)
+	cc, fromLast := first.Get(steps.KeyCCID), false
 	if cc == "" {
-		cc = st.Last()
+		cc, fromLast = st.Last(), true
 	}
 	if cc != "" {
 		if saved, err := st.Load(cc); err == nil {
-			src.Saved = saved.Inputs
+			// The last-used contact center only fills in for a run aimed at
+			// the same environment: never mix two environments' values.
+			auth := first.Get(steps.KeyAuthURL)
+			if !fromLast || auth == "" || auth == saved.Inputs[steps.KeyAuthURL] {
+				src.Saved = saved.Inputs
+			}
 		}
 	}
 	return steps.Load(src)
