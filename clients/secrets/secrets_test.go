@@ -290,3 +290,24 @@ func TestProbe(t *testing.T) {
 		t.Errorf("Probe left entries behind:\n%s", out)
 	}
 }
+
+// BenchmarkRoundTrip measures one Set, Get and Delete against the real
+// Secret Service: the keyring's share of a headless run.
+func BenchmarkRoundTrip(b *testing.B) {
+	s := Store{Service: "nexus-onboard-bench"}
+	ctx := context.Background()
+	if err := s.Probe(ctx); err != nil {
+		b.Skip(err)
+	}
+	for i := 0; i < b.N; i++ {
+		if err := s.Set(ctx, "bench", "value"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Delete(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# End to end, as a person at a terminal: builds nexus-onboard and drives the
+# real binary in tmux by keystrokes, reading the screen with capture-pane.
+#
+#  1. `nexus-onboard sandbox` at 80x24: the whole onboarding through the form,
+#     preflight, plan, run and summary (reveal the key, export the report);
+#     then the state file and the keyring entries are checked (secret-tool).
+#  2. The support path at 120x40, against `sandbox --serve` with an injected
+#     failure: the wizard stops at the failed step; reopened, it shows the
+#     step menu on that step; the step is re-run alone, then the rest.
+#
+# Needs tmux, gnome-keyring, dbus and secret-tool (.ci/test installs them);
+# PostgreSQL makes register-gws real. It runs in its own keyring session.
+# Usage: bash .ci/e2e-tmux.sh   (KEEP=1 keeps the work directory)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+if [ -z "${NEXUS_E2E_SESSION:-}" ]; then
+  data=$(mktemp -d)
+  status=0
+  NEXUS_E2E_SESSION=1 KEYRING_PW=$(head -c 24 /dev/urandom | base64) XDG_DATA_HOME="$data" \
+    dbus-run-session -- bash -c \
+    'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec bash "$0"' "$0" || status=$?
+  rm -rf "$data"
+  exit "$status"
+fi
+
+work=$(mktemp -d /tmp/nexus-e2e.XXXXXX)
+sock="$work/tmux.sock"
+T() { tmux -S "$sock" -f /dev/null "$@"; }
+cleanup() {
+  T kill-server 2>/dev/null || true
+  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building"
+go build -o "$work/nexus-onboard" .
+bin="$work/nexus-onboard"
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "---- screen ($pane) ----" >&2
+  T capture-pane -p -t "$pane" >&2 || true
+  exit 1
+}
+
+# wait_for TEXT [SECONDS]: until the pane shows TEXT.
+wait_for() {
+  local text=$1 timeout=${2:-20} i
+  for ((i = 0; i < timeout * 10; i++)); do
+    if T capture-pane -p -t "$pane" | grep -qF -- "$text"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "the screen never showed: $text"
+}
+
+# keys K...: send keys one by one, as typed.
+keys() {
+  local k
+  for k in "$@"; do
+    T send-keys -t "$pane" "$k"
+    sleep 0.05
+  done
+}
+
+# wait_exit FILE [SECONDS]: the exit status the pane's command wrote.
+wait_exit() {
+  local file=$1 timeout=${2:-20} i
+  for ((i = 0; i < timeout * 10; i++)); do
+    if [ -s "$file" ]; then
+      cat "$file"
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "the program did not exit"
+}
+
+# fill_form: the four pages with the pre-filled values, then preflight.
+fill_form() {
+  wait_for "1 Endpoints"
+  keys Enter Enter Enter Enter
+  wait_for "GWS ops user"
+  keys Enter Enter Enter Enter
+  wait_for "contact center(s) listed by"
+  keys Enter Enter
+  wait_for "Nexus database URL"
+  keys Enter Enter Enter
+  wait_for "All checks passed" 30
+}
+
+cfg_value() { sed -n "s/^$2: *//p" "$1" | tr -d "'\""; }
+
+# check_state DIR CC: every step OK in the state file, no secret in it.
+check_state() {
+  local file="$1/$2.json" ok
+  [ -f "$file" ] || fail "no state file $file"
+  ok=$(grep -cE '"status": "(done|already-done|skipped|manual)"' "$file" || true)
+  [ "$ok" -eq 9 ] || fail "state file: $ok of 9 steps OK ($file)"
+  ! grep -q '"status": "failed"' "$file" || fail "state file has a failed step"
+  local secret
+  for secret in "${secrets_seen[@]}"; do
+    ! grep -qF -- "$secret" "$file" || fail "the state file holds a secret"
+  done
+  echo "state ok: $file"
+}
+
+# check_keyring CC: both entries present, read back outside the tool.
+check_keyring() {
+  local name value
+  for name in client_secret nexus_api_key; do
+    value=$(secret-tool lookup service nexus-onboard username "$1/$name") || fail "keyring: no $1/$name"
+    [ ${#value} -ge 16 ] || fail "keyring: $1/$name is too short"
+    secrets_seen+=("$value")
+  done
+  echo "keyring ok: nexus-onboard / $1/{client_secret,nexus_api_key}"
+}
+
+# ---- 1. the whole onboarding with `nexus-onboard sandbox`, 80x24 -------------
+echo "pass 1: nexus-onboard sandbox at 80x24"
+pane=one
+T new-session -d -s one -x 80 -y 24 \
+  "cd '$work' && '$bin' sandbox --dir '$work/sbx'; echo \$? > '$work/exit1'; sleep 600"
+fill_form
+keys Enter
+wait_for "Plan: 8 step(s) will run, 1 already done"
+keys Enter
+wait_for "Finished: 9 of 9 step(s) OK" 60
+keys Enter
+wait_for "Onboarding complete for contact center"
+cc=$(cfg_value "$work/sbx/nexus-onboard.yaml" cc_id)
+secrets_seen=("$(cfg_value "$work/sbx/nexus-onboard.yaml" gws_admin_password)"
+  "$(cfg_value "$work/sbx/nexus-onboard.yaml" tenant_password)"
+  "$(cfg_value "$work/sbx/nexus-onboard.yaml" ucs_api_key)")
+check_keyring "$cc"
+apikey=$(secret-tool lookup service nexus-onboard username "$cc/nexus_api_key")
+T capture-pane -p -t one | grep -qF -- "$apikey" && fail "the summary shows the API key before r"
+keys r
+wait_for "$apikey"
+keys r x
+wait_for "The report is in"
+report=$(ls "$work/sbx/state"/report-*.md)
+for secret in "${secrets_seen[@]}"; do
+  ! grep -qF -- "$secret" "$report" || fail "the report holds a secret"
+done
+keys q
+[ "$(wait_exit "$work/exit1")" = 0 ] || fail "exit status $(cat "$work/exit1") after a complete onboarding"
+check_state "$work/sbx/state" "$cc"
+
+# ---- 2. the support path, 120x40 ---------------------------------------------
+echo "pass 2: injected failure, reopen, step menu, re-run (120x40)"
+# The same default contact center: start without its keyring entries.
+secret-tool clear service nexus-onboard username "$cc/client_secret"
+secret-tool clear service nexus-onboard username "$cc/nexus_api_key"
+pane=srv
+T new-session -d -s srv -x 120 -y 40 \
+  "NEXUS_SANDBOX_FAULTS='POST /nexus/v3/provisioning/tenants 500 x1' '$bin' sandbox --serve --dir '$work/srv'"
+wait_for "config:"
+cfg="$work/srv/nexus-onboard.yaml"
+wizard="cd '$work' && '$bin' --config '$cfg' --state-dir '$work/srv/state'"
+
+pane=two
+T new-session -d -s two -x 120 -y 40 "$wizard; echo \$? > '$work/exit2'; sleep 600"
+fill_form
+keys Enter
+wait_for "Plan: 8 step(s) will run"
+keys Enter
+wait_for "Stopped at tenant" 60
+wait_for "r retry"
+keys q
+[ "$(wait_exit "$work/exit2")" = 1 ] || fail "exit status $(cat "$work/exit2") after a failed step, want 1"
+
+pane=three
+T new-session -d -s three -x 120 -y 40 "$wizard; echo \$? > '$work/exit3'; sleep 600"
+wait_for "Step menu"
+wait_for "› ✗  tenant"
+keys Enter
+wait_for "All checks passed" 30
+keys Enter
+wait_for "Re-run tenant: 2 step(s) will run"
+keys Enter
+wait_for "Finished: 2 of 2 step(s) OK" 60
+keys m
+wait_for "› ✓  tenant"
+keys a
+wait_for "All checks passed" 30
+keys Enter
+wait_for "Plan: "
+keys Enter
+wait_for "Finished: 9 of 9 step(s) OK" 60
+keys Enter
+wait_for "Onboarding complete for contact center"
+keys q
+[ "$(wait_exit "$work/exit3")" = 0 ] || fail "exit status $(cat "$work/exit3") after the re-run"
+secrets_seen+=("$(cfg_value "$cfg" gws_admin_password)" "$(cfg_value "$cfg" tenant_password)")
+check_keyring "$cc"
+check_state "$work/srv/state" "$cc"
+echo "e2e ok"
