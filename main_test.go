@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/gws"
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
@@ -458,4 +459,85 @@ func TestSecondRunOnLockedContactCenterIsRefused(t *testing.T) {
 	if n := len(w.sb.Requests()); n != 0 {
 		t.Errorf("%d requests sent while locked", n)
 	}
+}
+
+func TestResetRemovesOnlyWhatItCreated(t *testing.T) {
+	w := newWorld(t)
+	if r := w.run(t, "run", "--config", w.cfg, "--state-dir", w.stateDir); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	r := w.run(t, "reset", "--config", w.cfg, "--state-dir", w.stateDir)
+	if r.code != 2 || len(w.sb.Clients()) != 1 {
+		t.Fatalf("reset without --yes on a non-terminal must change nothing: exit %d, %d clients", r.code, len(w.sb.Clients()))
+	}
+	r = w.run(t, "reset", "--config", w.cfg, "--state-dir", w.stateDir, "--yes")
+	if r.code != 0 {
+		t.Fatalf("reset: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := len(w.sb.Clients()); n != 0 {
+		t.Errorf("%d clients after reset", n)
+	}
+	if rows := gapiRows(t, w); len(rows) != 0 {
+		t.Errorf("%d nex_gapis rows after reset", len(rows))
+	}
+	for _, s := range w.sb.Settings(w.cc) {
+		if s["name"] == "chat-service-uri" {
+			t.Errorf("setting left: %v", s)
+		}
+	}
+	for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
+		if _, err := (secrets.Store{}).Get(context.Background(), secrets.Account(w.cc, n)); err == nil {
+			t.Errorf("keyring still has %s", n)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(w.stateDir, w.cc+".json")); !os.IsNotExist(err) {
+		t.Errorf("state file still there: %v", err)
+	}
+	if !strings.Contains(r.stdout, "no API to delete a tenant") {
+		t.Errorf("reset does not list the manual tenant step:\n%s", r.stdout)
+	}
+	// The tenant remains (no API): a new run says so instead of failing.
+	r2, got := w.runJSON(t)
+	if r2.code != 0 || got["tenant"] != "already-done" || got["auth-client"] != "done" {
+		t.Errorf("run after reset: exit %d %v\n%s", r2.code, got, r2.stderr)
+	}
+}
+
+func TestResetLeavesWhatIsNoLongerOurs(t *testing.T) {
+	w := newWorld(t)
+	if r := w.run(t, "run", "--config", w.cfg, "--state-dir", w.stateDir, "--only", "chat-service-uri"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	// Someone points chat-service-uri elsewhere after our run.
+	other := changeSetting(t, w, "https://elsewhere.example")
+	r := w.run(t, "reset", "--config", w.cfg, "--state-dir", w.stateDir, "--yes", "--only", "chat-service-uri")
+	if r.code != 0 || !strings.Contains(r.stdout, "left alone") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	found := false
+	for _, s := range w.sb.Settings(w.cc) {
+		if s["name"] == "chat-service-uri" && s["value"] == other {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("reset removed a setting value it did not set")
+	}
+}
+
+// changeSetting sets chat-service-uri as another admin would, with curl-like
+// calls of our own HTTP client.
+func changeSetting(t *testing.T, w *world, value string) string {
+	t.Helper()
+	vals, _, _ := steps.Load(steps.Sources{ConfigPath: w.cfg})
+	vals.Set(steps.KeyNexusURL, value, steps.FromUser)
+	e, err := steps.NewEnv(vals, steps.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Auth.CreateSetting(context.Background(), w.cc, gws.Setting{Name: "chat-service-uri", Location: "/", Value: value}); err != nil {
+		t.Fatal(err)
+	}
+	return value
 }

@@ -186,7 +186,7 @@ var All = []Step{
 	{
 		ID: IDDesignerEnv, Title: "DesignerEnv transaction (manual)",
 		Doc:  "Routing with Designer needs the DesignerEnv list transaction in Agent Setup; no public API: the tool shows the exact values to enter.",
-		Uses: []string{OutCCID, OutAPIKey},
+		Uses: []string{OutCCID},
 		Run:  runDesignerEnv,
 		Plan: planDesignerEnv,
 	},
@@ -598,12 +598,11 @@ func DesignerEnv(apiKey string) [][2]string {
 }
 
 func runDesignerEnv(ctx context.Context, e *Env) (Result, error) {
-	key, err := e.need(ctx, OutAPIKey)
+	_, ok, err := e.Output(ctx, OutAPIKey)
 	if err != nil {
 		return Result{}, err
 	}
-	_ = key
-	return Result{
+	res := Result{
 		Status: StatusManual,
 		Outputs: map[string]string{
 			"transaction": designerTransaction, "type": "List",
@@ -611,5 +610,9 @@ func runDesignerEnv(ctx context.Context, e *Env) (Result, error) {
 			"password": "the Nexus API key (keyring " + secrets.Service + " / " + apiKeyAccount(e) + ")",
 		},
 		Message: "In Agent Setup (Environment tenant), open or create the List transaction DesignerEnv (name and alias) and set baseurl, password and url as shown",
-	}, nil
+	}
+	if !ok {
+		res.Warning = "the tenant's Nexus API key is not in the keyring (" + apiKeyAccount(e) + "): password must be that key; see the tenant step"
+	}
+	return res, nil
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -204,7 +205,7 @@ With no command on a terminal it opens the interactive wizard.`,
 	c.register(root.Flags())
 	root.Flags().BoolVar(&accessible, "accessible", false, "plain prompts and no animation (screen readers); env NEXUS_ONBOARD_ACCESSIBLE")
 	root.AddCommand(a.runCommand(), a.planCommand(), a.stepsCommand(), a.secretsCommand(),
-		a.sandboxCommand(), a.versionCommand(), a.inputsCommand())
+		a.sandboxCommand(), a.versionCommand(), a.inputsCommand(), a.resetCommand())
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }
@@ -234,11 +235,7 @@ func (a *App) openWizard(ctx context.Context, c *common, accessible bool, sb *Sa
 
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func (a *App) versionCommand() *cobra.Command {

@@ -217,7 +217,7 @@ func (a *App) secretsCommand() *cobra.Command {
 		},
 	}
 	del.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.PersistentFlags().StringVar(&c.config, "config", "", "config file (for cc_id)")
+	cmd.PersistentFlags().StringVarP(&c.config, "config", "c", "", "config file (for cc_id)")
 	cmd.PersistentFlags().StringVar(&c.stateDir, "state-dir", "", "state directory")
 	c.inputs = map[string]*string{steps.KeyCCID: cmd.PersistentFlags().String("cc-id", "", "contact center id")}
 	c.flags = cmd.PersistentFlags()
