@@ -233,6 +233,10 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	}
 
+	// No needless round trips: one request per call the procedure needs.
+	if n := len(w.sb.Requests()); n != 9 {
+		t.Errorf("first run sent %d requests, want 9", n)
+	}
 	ctx := context.Background()
 	secret, err := secrets.Store{}.Get(ctx, secrets.Account(w.cc, secrets.ClientSecret))
 	if err != nil || len(secret) < 43 {
@@ -269,8 +273,12 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("state file mode %o", fi.Mode().Perm())
 	}
 
-	// Second run: nothing new anywhere.
+	// Second run: nothing new anywhere, and only the checks are sent.
+	before := len(w.sb.Requests())
 	r2, got2 := w.runJSON(t)
+	if n := len(w.sb.Requests()) - before; n != 6 {
+		t.Errorf("second run sent %d requests, want 6 (5 checks/tokens + the UCS create that answers 409)", n)
+	}
 	if r2.code != 0 {
 		t.Fatalf("second run exit %d\n%s", r2.code, r2.stderr)
 	}

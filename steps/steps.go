@@ -463,27 +463,29 @@ func checkChatServiceURI(ctx context.Context, e *Env) (bool, Result, error) {
 	if err != nil {
 		return false, Result{}, err
 	}
-	for _, s := range set {
-		if s.Name == chatSettingName && s.Value == e.In.Get(KeyNexusURL) {
-			return true, Result{Outputs: map[string]string{"value": s.Value}, Message: "chat-service-uri already points at " + s.Value}, nil
-		}
-	}
-	return false, Result{}, nil
-}
-
-func runChatServiceURI(ctx context.Context, e *Env) (Result, error) {
-	want := e.In.Get(KeyNexusURL)
-	before, err := e.Auth.Settings(ctx, e.CCID())
-	if err != nil {
-		return Result{}, err
-	}
 	previous := ""
-	for _, s := range before {
+	for _, s := range set {
 		if s.Name == chatSettingName {
 			previous = s.Value
 		}
 	}
-	err = e.Auth.CreateSetting(ctx, e.CCID(), gws.Setting{Name: chatSettingName, Location: "/", Value: want, Shared: false})
+	// The action needs the value it replaces; keep it rather than ask again.
+	e.remember(memChatPrevious, previous, false)
+	if previous == e.In.Get(KeyNexusURL) {
+		return true, Result{Outputs: map[string]string{"value": previous}, Message: "chat-service-uri already points at " + previous}, nil
+	}
+	return false, Result{}, nil
+}
+
+// memChatPrevious holds, in memory, the chat-service-uri value the check saw.
+const memChatPrevious = "chat-service-uri.previous"
+
+func runChatServiceURI(ctx context.Context, e *Env) (Result, error) {
+	want := e.In.Get(KeyNexusURL)
+	e.mu.Lock()
+	previous := e.mem[memChatPrevious]
+	e.mu.Unlock()
+	err := e.Auth.CreateSetting(ctx, e.CCID(), gws.Setting{Name: chatSettingName, Location: "/", Value: want, Shared: false})
 	if err != nil {
 		return Result{}, err
 	}
