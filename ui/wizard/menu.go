@@ -1,0 +1,252 @@
+package wizard
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nexus-onboard/nexus-onboard/steps"
+)
+
+// Menu (support engineers): every step with its last status, time and
+// error; enter re-runs one (its inputs checked first, what it needs pulled
+// in as with `run --only`), t shows its last transcript, e opens the form.
+
+type menuScreen struct {
+	cursor int
+	pane   pane
+	wide   bool
+	listW  int
+	w, h   int
+	state  *steps.State
+}
+
+func (m *model) toMenu() tea.Cmd {
+	m.screen = scrMenu
+	m.fullHelp = false
+	m.clearNotice()
+	if m.menu == nil {
+		m.menu = &menuScreen{pane: newPane(), cursor: -1}
+	}
+	mn := m.menu
+	mn.state = m.state
+	if mn.cursor < 0 {
+		// Open on the step that needs attention: the first failed one.
+		mn.cursor = 0
+		for i, st := range steps.All {
+			if r := mn.record(st.ID); r != nil && r.Status == steps.StatusFailed {
+				mn.cursor = i
+				break
+			}
+		}
+	}
+	mn.pane.key = ""
+	bw, bh := m.bodySize()
+	mn.layout(bw, bh)
+	return nil
+}
+
+func (mn *menuScreen) record(id string) *steps.Record {
+	if mn.state == nil {
+		return nil
+	}
+	return mn.state.Steps[id]
+}
+
+func (mn *menuScreen) layout(w, h int) {
+	mn.w, mn.h = w, h
+	mn.wide = w >= wideWidth
+	if mn.wide {
+		mn.listW = 56
+		mn.pane.setSize(w-mn.listW-3, h-2)
+	} else {
+		mn.listW = w
+		mn.pane.setSize(w, h-len(steps.All)-4)
+	}
+	mn.refresh()
+}
+
+func (mn *menuScreen) refresh() {
+	st := steps.All[mn.cursor]
+	rec := mn.record(st.ID)
+	version := ""
+	if rec != nil {
+		version = rec.Finished.String() + string(rec.Status)
+	}
+	mn.pane.show(st.ID+"#"+version, func(w int) []string {
+		out := []styled{{text: st.ID + " · " + st.Title, style: &stBold}, {text: st.Doc, style: &stDim}, {}}
+		if rec == nil {
+			out = append(out, styled{text: "Never run for this contact center.", style: &stDim})
+			return wrapStyled(out, w)
+		}
+		when := ""
+		if !rec.Finished.IsZero() {
+			when = " at " + rec.Finished.Local().Format(time.DateTime)
+		}
+		out = append(out, styled{text: fmt.Sprintf("Last run: %s%s, %s", statusWord(rec.Status), when, fmtMS(rec.DurationMS))})
+		out = append(out, recordLines(rec)...)
+		if n := len(rec.Transcript); n > 0 {
+			out = append(out, styled{}, styled{text: fmt.Sprintf("t shows its %d request(s) and answers.", n), style: &stDim})
+		}
+		return wrapStyled(out, w)
+	}, false)
+}
+
+func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
+	mn := m.menu
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	k := m.keys
+	n := len(steps.All)
+	switch {
+	case key.Matches(km, k.Up):
+		mn.cursor = (mn.cursor + n - 1) % n
+	case key.Matches(km, k.Down):
+		mn.cursor = (mn.cursor + 1) % n
+	case key.Matches(km, k.PageUp):
+		mn.pane.vp.HalfPageUp()
+	case key.Matches(km, k.PageDown):
+		mn.pane.vp.HalfPageDown()
+	case key.Matches(km, k.Rerun):
+		m.only = []string{steps.All[mn.cursor].ID}
+		return m.toPreflight()
+	case key.Matches(km, k.RunAll):
+		m.only = nil
+		return m.toPreflight()
+	case key.Matches(km, k.Transcript):
+		return m.toTranscript(steps.All[mn.cursor].ID)
+	case key.Matches(km, k.Edit):
+		return m.enterForm(0, "", "")
+	case km.String() == "s":
+		return m.toSummary()
+	}
+	mn.refresh()
+	return nil
+}
+
+func (mn *menuScreen) view(m *model) string {
+	var b strings.Builder
+	cc := m.vals.Get(steps.KeyCCID)
+	title := stBold.Render("Contact center " + cc)
+	if mn.state != nil && !mn.state.Updated.IsZero() {
+		title += stDim.Render(" · saved " + mn.state.Updated.Local().Format("2006-01-02 15:04"))
+	}
+	b.WriteString(title + "\n")
+	var list strings.Builder
+	head := "     " + padRight("STEP", 17) + padRight("LAST STATUS", 14) + "WHEN"
+	if !mn.wide {
+		head = padRight(head, 53) + "DETAIL"
+	}
+	list.WriteString(stDim.Render(head) + "\n")
+	for i, st := range steps.All {
+		rec := mn.record(st.ID)
+		status, when, detail := steps.Status("-"), "", ""
+		if rec != nil {
+			status = rec.Status
+			if !rec.Finished.IsZero() {
+				when = rec.Finished.Local().Format("2006-01-02 15:04")
+			}
+			detail = rec.Message
+			if rec.Error != "" {
+				detail = rec.Error
+			}
+		}
+		cur := "  "
+		if i == mn.cursor {
+			cur = cursorMark + " "
+		}
+		mk := mark(status, "")
+		if rec == nil {
+			mk = stDim.Render("  ")
+		}
+		line := cur + mk + " " + padRight(st.ID, 17) + padRight(string(status), 14) + padRight(when, 17)
+		if !mn.wide {
+			line += " " + stDim.Render(clip(detail, max(mn.w-ansiWidth(line)-1, 0)))
+		}
+		if i == mn.cursor {
+			line = stSelected.Render(line)
+		}
+		list.WriteString(line + "\n")
+	}
+	if mn.wide {
+		b.WriteString(sideBySide(list.String(), mn.pane.view(), mn.listW, mn.h-2, stDim.Render(" │ ")))
+		return b.String()
+	}
+	b.WriteString(list.String())
+	b.WriteString(stDim.Render(strings.Repeat("─", mn.w)) + "\n")
+	b.WriteString(mn.pane.view())
+	return b.String()
+}
+
+// --- transcript ---------------------------------------------------------------
+
+type transcriptScreen struct {
+	id   string
+	rec  *steps.Record
+	pane pane
+	w, h int
+}
+
+func (m *model) toTranscript(id string) tea.Cmd {
+	t := &transcriptScreen{id: id, pane: newPane()}
+	if m.state != nil {
+		t.rec = m.state.Steps[id]
+	}
+	m.tr = t
+	m.screen = scrTranscript
+	bw, bh := m.bodySize()
+	t.layout(bw, bh)
+	return nil
+}
+
+func (t *transcriptScreen) layout(w, h int) {
+	t.w, t.h = w, h
+	t.pane.setSize(w, h-2)
+	t.pane.show(t.id+"#transcript", func(w int) []string {
+		if t.rec == nil {
+			return wrapStyled([]styled{{text: "This step has never run for this contact center.", style: &stDim}}, w)
+		}
+		lines := recordLines(t.rec)
+		if len(t.rec.Transcript) == 0 {
+			lines = append(lines, styled{}, styled{text: "It sent no request (nothing to show).", style: &stDim})
+		}
+		return wrapStyled(append(lines, transcriptLines(t.rec)...), w)
+	}, false)
+}
+
+func (m *model) updateTranscript(msg tea.Msg) tea.Cmd {
+	t := m.tr
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	switch {
+	case key.Matches(km, m.keys.Up):
+		t.pane.vp.ScrollUp(1)
+	case key.Matches(km, m.keys.Down):
+		t.pane.vp.ScrollDown(1)
+	case key.Matches(km, m.keys.PageUp):
+		t.pane.vp.PageUp()
+	case key.Matches(km, m.keys.PageDown):
+		t.pane.vp.PageDown()
+	case key.Matches(km, m.keys.Back):
+		return m.toMenu()
+	}
+	return nil
+}
+
+func (t *transcriptScreen) view() string {
+	title := "Last transcript of " + t.id
+	if t.rec != nil {
+		title += fmt.Sprintf(": %s, %d request(s)", statusWord(t.rec.Status), len(t.rec.Transcript))
+		if !t.rec.Finished.IsZero() {
+			title += ", " + t.rec.Finished.Local().Format(time.DateTime)
+		}
+	}
+	return stBold.Render(title) + "\n\n" + t.pane.view()
+}

@@ -1,0 +1,516 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/nexus-onboard/nexus-onboard/steps"
+)
+
+// Run: the step list with a spinner on the running step, and a scrollable
+// preview of the highlighted step's requests and answers. The runner works
+// in its own goroutine; its events come back as messages through a channel
+// that a command waits on, so Update never waits for the network.
+
+type runRow struct {
+	step        steps.Step
+	status      steps.Status // "" until it starts
+	started     time.Time
+	rec         *steps.Record
+	lines       []styled // exchanges and notes, rendered once as they arrive
+	version     int
+	userSkipped bool
+}
+
+type runScreen struct {
+	gen    int
+	rows   []runRow
+	cursor int
+	follow bool // the highlight follows the running step
+	active bool
+	cancel context.CancelFunc
+	ch     chan tea.Msg
+	stop   chan struct{}
+	sel    steps.Selection // what this screen runs, retries included
+	err    error           // of the latest run
+	failed string          // the step that stopped it
+	cc     string
+	plans  map[string][]styled
+	pane   pane
+	wide   bool
+	listW  int
+	w, h   int
+}
+
+type (
+	runEventMsg struct {
+		gen int
+		ev  steps.Event
+		at  time.Time
+	}
+	runDoneMsg struct {
+		gen   int
+		recs  []*steps.Record
+		err   error
+		state *steps.State
+	}
+)
+
+// toRun opens the run screen and starts the selection.
+func (m *model) toRun(sel steps.Selection) tea.Cmd {
+	m.screen = scrRun
+	m.fullHelp = false
+	m.clearNotice()
+	if err := m.ensureEnv(); err != nil {
+		m.setNotice(noticeErr, "%s", err.Error())
+		return nil
+	}
+	m.newRun(sel)
+	return m.startRun(sel)
+}
+
+// newRun lays out the run screen for sel, every step pending.
+func (m *model) newRun(sel steps.Selection) *runScreen {
+	r := &runScreen{sel: sel, follow: true, pane: newPane(), plans: map[string][]styled{}, cc: m.vals.Get(steps.KeyCCID)}
+	for _, st := range sel.Steps {
+		r.rows = append(r.rows, runRow{step: st})
+		if m.plan != nil && m.plan.texts[st.ID] != nil {
+			r.plans[st.ID] = m.plan.texts[st.ID]
+		} else {
+			r.plans[st.ID] = planLines(st, m.env)
+		}
+	}
+	m.run = r
+	bw, bh := m.bodySize()
+	r.layout(bw, bh)
+	return r
+}
+
+// startRun runs sel in a goroutine; rows of sel start afresh.
+func (m *model) startRun(sel steps.Selection) tea.Cmd {
+	r := m.run
+	r.gen = m.nextGen()
+	for i := range r.rows {
+		if sel.Has(r.rows[i].step.ID) {
+			r.rows[i] = runRow{step: r.rows[i].step, version: r.rows[i].version + 1}
+		}
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	r.cancel, r.active, r.err, r.failed, r.follow = cancel, true, nil, "", true
+	ch := make(chan tea.Msg, 64)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	r.ch, r.stop = ch, stop
+	m.runDone = done
+	gen := r.gen
+	send := func(msg tea.Msg) {
+		select {
+		case ch <- msg:
+		case <-stop: // the program has ended: nobody reads any more
+		}
+	}
+	runner := &steps.Runner{Env: m.env, Store: m.store, RetryDelay: m.retryDelay,
+		OnEvent: func(ev steps.Event) { send(runEventMsg{gen: gen, ev: ev, at: time.Now()}) }}
+	go func() {
+		defer close(done)
+		defer cancel()
+		recs, err := runner.Run(ctx, sel)
+		st := runner.State()
+		runner.Close()
+		send(runDoneMsg{gen: gen, recs: recs, err: err, state: st})
+	}()
+	r.refresh()
+	return listen(ch)
+}
+
+func listen(ch <-chan tea.Msg) tea.Cmd {
+	return func() tea.Msg { return <-ch }
+}
+
+func (r *runScreen) row(id string) *runRow {
+	for i := range r.rows {
+		if r.rows[i].step.ID == id {
+			return &r.rows[i]
+		}
+	}
+	return nil
+}
+
+func (r *runScreen) index(id string) int {
+	return slices.IndexFunc(r.rows, func(x runRow) bool { return x.step.ID == id })
+}
+
+// updateRun handles the run's events, whatever screen shows, and the run
+// screen's keys.
+func (m *model) updateRun(msg tea.Msg) tea.Cmd {
+	r := m.run
+	if r == nil {
+		return nil
+	}
+	switch msg := msg.(type) {
+	case runEventMsg:
+		if msg.gen != r.gen {
+			return nil
+		}
+		r.event(msg)
+		return listen(r.ch)
+	case runDoneMsg:
+		if msg.gen != r.gen {
+			return nil
+		}
+		return m.runFinished(msg)
+	case tea.KeyPressMsg:
+		if m.screen != scrRun {
+			return nil
+		}
+		return m.runKey(msg)
+	}
+	return nil
+}
+
+func (r *runScreen) event(msg runEventMsg) {
+	ev := msg.ev
+	row := r.row(ev.Step)
+	if row == nil {
+		return
+	}
+	switch ev.Kind {
+	case steps.EventStart:
+		row.status, row.started = steps.StatusRunning, msg.at
+		if r.follow {
+			r.cursor = r.index(ev.Step)
+		}
+	case steps.EventExchange:
+		if len(row.lines) > 0 {
+			row.lines = append(row.lines, styled{})
+		}
+		row.lines = append(row.lines, exchangeLines(ev.Exchange)...)
+	case steps.EventNote:
+		row.lines = append(row.lines, styled{text: "⚠ " + ev.Text, style: &stWarn})
+	case steps.EventFinish:
+		row.rec = ev.Record
+		row.status = ev.Record.Status
+		if ev.Step == steps.IDContactCenter && ev.Record.Outputs[steps.OutCCID] != "" {
+			r.cc = ev.Record.Outputs[steps.OutCCID]
+		}
+	}
+	row.version++
+	r.refresh()
+}
+
+func (m *model) runFinished(msg runDoneMsg) tea.Cmd {
+	r := m.run
+	r.active = false
+	r.err = msg.err
+	m.lastRunErr = msg.err
+	if msg.state != nil {
+		m.state = msg.state
+	}
+	// The goroutine is done: the inputs it may have changed are safe to read.
+	if cc := m.env.CCID(); cc != "" && m.vals.Get(steps.KeyCCID) != cc {
+		m.vals.Set(steps.KeyCCID, cc, steps.FromUser)
+	}
+	var sf *steps.StepFailedError
+	switch {
+	case msg.err == nil:
+		m.setNotice(noticeOK, "Every step finished. Press enter for the summary.")
+	case errors.Is(msg.err, steps.ErrInterrupted):
+		m.setNotice(noticeInfo, "Interrupted: the state is saved; the next start resumes.")
+	case errors.As(msg.err, &sf):
+		r.failed = sf.Step
+		r.cursor = max(r.index(sf.Step), 0)
+		r.follow = false
+		m.setNotice(noticeErr, "%s failed; the state is saved. Retry, edit the inputs, or open the menu.", sf.Step)
+	default:
+		m.setNotice(noticeErr, "%s", m.env.Redactor.Error(msg.err))
+	}
+	r.refresh()
+	if m.quitting {
+		m.outcome = exitFor(msg.err)
+		return tea.Quit
+	}
+	return nil
+}
+
+// exitFor maps the last run's error to the process exit.
+func exitFor(err error) error {
+	var sf *steps.StepFailedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, steps.ErrInterrupted):
+		return exitError(130, "interrupted: the state is saved; run nexus-onboard again to resume")
+	case errors.As(err, &sf):
+		return exitError(1, "step "+sf.Step+" failed: the state is saved; run nexus-onboard again to open the step menu and re-run it")
+	}
+	return exitError(1, err.Error())
+}
+
+// skippable reports whether the failed step can be left out: no later
+// selected step reads what it makes.
+func (r *runScreen) skippable() bool {
+	if r.failed == "" {
+		return false
+	}
+	st, _ := steps.Lookup(r.failed)
+	rest := r.after(r.failed)
+	for _, o := range st.Makes {
+		for _, id := range rest {
+			later, _ := steps.Lookup(id)
+			if slices.Contains(later.Uses, o.Name) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// after lists the selected steps that come after id.
+func (r *runScreen) after(id string) []string {
+	var out []string
+	seen := false
+	for _, st := range r.sel.Steps {
+		if seen {
+			out = append(out, st.ID)
+		}
+		if st.ID == id {
+			seen = true
+		}
+	}
+	return out
+}
+
+func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
+	r := m.run
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		r.cursor = (r.cursor + len(r.rows) - 1) % len(r.rows)
+		r.follow = false
+		r.refresh()
+		return nil
+	case key.Matches(msg, k.Down):
+		r.cursor = (r.cursor + 1) % len(r.rows)
+		r.follow = false
+		r.refresh()
+		return nil
+	case key.Matches(msg, k.PageUp):
+		r.pane.vp.HalfPageUp()
+		return nil
+	case key.Matches(msg, k.PageDown):
+		r.pane.vp.HalfPageDown()
+		return nil
+	}
+	if r.active {
+		return nil
+	}
+	switch {
+	case r.err == nil && key.Matches(msg, k.Summary):
+		return m.toSummary()
+	case key.Matches(msg, k.Menu):
+		return m.toMenu()
+	case r.err != nil && key.Matches(msg, k.Retry):
+		from := r.failed
+		if from == "" {
+			return m.startRunIDs(r.sel.IDs())
+		}
+		return m.startRunIDs(append([]string{from}, r.after(from)...))
+	case r.err != nil && key.Matches(msg, k.Edit):
+		return m.enterForm(0, "", "Change what needs changing; preflight and the plan come next, and finished steps are not repeated.")
+	case r.failed != "" && r.skippable() && key.Matches(msg, k.Skip):
+		row := r.row(r.failed)
+		row.userSkipped = true
+		row.version++
+		rest := r.after(r.failed)
+		if len(rest) == 0 {
+			r.err, r.failed = nil, ""
+			m.lastRunErr = nil
+			m.setNotice(noticeOK, "Skipped. Press enter for the summary.")
+			r.refresh()
+			return nil
+		}
+		return m.startRunIDs(rest)
+	}
+	return nil
+}
+
+// startRunIDs runs these steps again (and what they need) on this screen.
+func (m *model) startRunIDs(ids []string) tea.Cmd {
+	sel, err := steps.Select(ids, nil, m.vals)
+	if err != nil {
+		m.setNotice(noticeErr, "%s", err.Error())
+		return nil
+	}
+	m.clearNotice()
+	return m.startRun(sel)
+}
+
+func (r *runScreen) layout(w, h int) {
+	r.w, r.h = w, h
+	r.wide = w >= wideWidth
+	if r.wide {
+		r.listW = 48
+		r.pane.setSize(w-r.listW-3, h-2)
+	} else {
+		r.listW = w
+		r.pane.setSize(w, h-len(r.rows)-3)
+	}
+	r.refresh()
+}
+
+// refresh points the preview at the highlighted row; its lines are wrapped
+// again only when the row changed (a new version) or the width did. A
+// running step's preview follows its newest exchange; a finished one opens
+// at its outcome.
+func (r *runScreen) refresh() {
+	if r.cursor < 0 || r.cursor >= len(r.rows) {
+		return
+	}
+	row := &r.rows[r.cursor]
+	phase := "done"
+	if row.status == steps.StatusRunning {
+		phase = "running"
+	}
+	key := fmt.Sprintf("%s:%s#%d", row.step.ID, phase, row.version)
+	r.pane.show(key, func(w int) []string { return wrapStyled(r.previewLines(row), w) }, phase == "running")
+}
+
+func (r *runScreen) previewLines(row *runRow) []styled {
+	out := []styled{{text: row.step.ID + " · " + row.step.Title, style: &stBold}}
+	switch {
+	case row.userSkipped:
+		out = append(out, styled{text: "↷ skipped by you; the state keeps its last outcome.", style: &stDim})
+	case row.status == "":
+		out = append(out, styled{text: "Not started yet. It will send:", style: &stDim})
+		if p := r.plans[row.step.ID]; len(p) > 2 {
+			out = append(out, p[2:]...)
+		}
+		return out
+	}
+	if row.rec != nil {
+		out = append(out, recordLines(row.rec)...)
+	}
+	if row.status == steps.StatusRunning && len(row.lines) == 0 {
+		// Exchanges show once answered; meanwhile, what the step sends.
+		out = append(out, styled{text: "Waiting for the first answer. The step sends:", style: &stDim})
+		if p := r.plans[row.step.ID]; len(p) > 2 {
+			out = append(out, p[2:]...)
+		}
+		return out
+	}
+	if len(row.lines) > 0 {
+		out = append(out, styled{})
+	}
+	return append(out, row.lines...)
+}
+
+// actions are the keys that act on the finished (or failed) run.
+func (r *runScreen) actions(m *model) []key.Binding {
+	k := m.keys
+	switch {
+	case r.active:
+		return nil
+	case r.err == nil:
+		return []key.Binding{k.Summary, k.Menu}
+	}
+	out := []key.Binding{k.Retry, k.Edit}
+	if r.skippable() {
+		out = append(out, k.Skip)
+	}
+	return append(out, k.Menu)
+}
+
+func (r *runScreen) keys(m *model) []key.Binding {
+	k := m.keys
+	if r.active {
+		stop := key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "stop"))
+		return []key.Binding{k.Nav, k.Scroll, k.Help, stop}
+	}
+	if r.err == nil {
+		return []key.Binding{k.Summary, k.Nav, k.Scroll, k.Menu, k.Help, k.Quit}
+	}
+	out := []key.Binding{k.Retry, k.Edit}
+	if r.skippable() {
+		out = append(out, k.Skip)
+	}
+	return append(out, k.Menu, k.Nav, k.Help, k.Quit)
+}
+
+func (r *runScreen) counts() (ok, failed, left int) {
+	for _, row := range r.rows {
+		switch {
+		case row.userSkipped:
+			ok++
+		case row.status.OK():
+			ok++
+		case row.status == steps.StatusFailed:
+			failed++
+		default:
+			left++
+		}
+	}
+	return
+}
+
+func (r *runScreen) title(m *model) string {
+	ok, failed, _ := r.counts()
+	n := len(r.rows)
+	switch {
+	case r.active:
+		return fmt.Sprintf("%s Running: %d of %d step(s) finished", m.spinFrame(), ok+failed, n)
+	case r.err == nil:
+		return stOK.Render(fmt.Sprintf("✓ Finished: %d of %d step(s) OK", ok, n))
+	case r.failed != "":
+		return stFail.Render(fmt.Sprintf("✗ Stopped at %s", r.failed))
+	}
+	return stFail.Render("✗ Stopped")
+}
+
+func (r *runScreen) view(m *model) string {
+	var list strings.Builder
+	idW := 18
+	now := time.Now()
+	for i, row := range r.rows {
+		cur := "  "
+		if i == r.cursor {
+			cur = cursorMark + " "
+		}
+		st := row.status
+		word := statusWord(st)
+		if row.userSkipped {
+			st, word = steps.StatusSkipped, "skipped by you"
+		}
+		dur := ""
+		switch {
+		case row.rec != nil && row.rec.Status != steps.StatusNotRun && row.rec.Status != steps.StatusSkipped:
+			dur = fmtMS(row.rec.DurationMS)
+		case st == steps.StatusRunning:
+			dur = fmtDur(now.Sub(row.started))
+		}
+		line := cur + mark(st, m.spinFrame()) + " " + padRight(row.step.ID, idW) + padRight(word, 14) + padLeft(dur, 6)
+		if !r.wide && r.w >= 76 {
+			line += "  " + stDim.Render(clip(row.step.Title, r.w-ansiWidth(line)-2))
+		}
+		if i == r.cursor {
+			line = stSelected.Render(line)
+		}
+		list.WriteString(line + "\n")
+	}
+	var b strings.Builder
+	b.WriteString(r.title(m) + "\n\n")
+	if r.wide {
+		b.WriteString(sideBySide(list.String(), r.pane.view(), r.listW, r.h-2, stDim.Render(" │ ")))
+		return b.String()
+	}
+	b.WriteString(list.String())
+	b.WriteString(stDim.Render(strings.Repeat("─", r.w)) + "\n")
+	b.WriteString(r.pane.view())
+	return b.String()
+}
