@@ -144,6 +144,13 @@ var sensitiveParts = []string{"secret", "token", "password", "passwd", "apikey",
 // always holds a secret (client_secret, access_token, password, xapikey…).
 func IsSensitiveKey(k string) bool {
 	k = strings.ToLower(k)
+	// Fields about a secret are not the secret: accessTokenExpirationTimeout,
+	// token_type, password_expires_at.
+	for _, about := range []string{"timeout", "expir", "type"} {
+		if strings.Contains(k, about) {
+			return false
+		}
+	}
 	for _, p := range sensitiveParts {
 		if strings.Contains(k, p) {
 			return true

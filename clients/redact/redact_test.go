@@ -49,14 +49,14 @@ func TestLongestSecretFirst(t *testing.T) {
 
 func TestJSONSensitiveKeys(t *testing.T) {
 	var r *Redactor // nil still masks by key
-	in := `{"data":{"client_secret":"s3","access_token":"t","xapikey":"k","name":"n","secret":{},"list":[{"password":"p"}],"n":43200}}`
+	in := `{"data":{"accessTokenExpirationTimeout":43200,"token_type":"bearer","client_secret":"s3","access_token":"t","xapikey":"k","name":"n","secret":{},"list":[{"password":"p"}],"n":43200}}`
 	got := string(r.JSON([]byte(in)))
 	for _, leak := range []string{`"s3"`, `"t"`, `"k"`, `"p"`} {
 		if strings.Contains(got, leak) {
 			t.Errorf("leak %s in %s", leak, got)
 		}
 	}
-	for _, keep := range []string{`"name":"n"`, `"secret":{}`, `"n":43200`} {
+	for _, keep := range []string{`"accessTokenExpirationTimeout":43200`, `"token_type":"bearer"`, `"name":"n"`, `"secret":{}`, `"n":43200`} {
 		if !strings.Contains(got, keep) {
 			t.Errorf("lost %s in %s", keep, got)
 		}
