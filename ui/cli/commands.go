@@ -250,6 +250,9 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 			if a.StartSandbox == nil {
 				return usageErr("the sandbox is not available in this build")
 			}
+			if !serve && (!isTerminal(a.Stdin) || !isTerminal(a.Stdout)) {
+				return usageErr("the wizard needs a terminal (stdin and stdout); for scripts use `nexus-onboard sandbox --serve` and `nexus-onboard run --config FILE`")
+			}
 			if dir == "" {
 				d, err := os.MkdirTemp("", "nexus-sandbox-")
 				if err != nil {
