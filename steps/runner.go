@@ -161,6 +161,7 @@ const (
 	EventExchange                  // an HTTP exchange of the running step
 	EventFinish                    // a step ended; Record is set
 	EventNote                      // a line for people (retry, warning)
+	EventRequest                   // an HTTP request of the running step just went out
 )
 
 // Event is sent to Runner.OnEvent as the run goes on.
@@ -338,6 +339,10 @@ func (r *Runner) runStep(ctx context.Context, st Step) (*Record, map[string]stri
 	r.emit(Event{Kind: EventStart, Step: st.ID})
 	var mu sync.Mutex
 	sctx := httpx.WithRecorder(ctx, func(x httpx.Exchange) {
+		if x.Pending {
+			r.emit(Event{Kind: EventRequest, Step: st.ID, Exchange: &x})
+			return
+		}
 		mu.Lock()
 		rec.Transcript = append(rec.Transcript, x)
 		mu.Unlock()

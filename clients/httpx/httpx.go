@@ -196,6 +196,9 @@ type Exchange struct {
 	// Duration is stored in nanoseconds in JSON.
 	Duration time.Duration `json:"duration_ns"`
 	Error    string        `json:"error,omitempty"` // redacted
+	// Pending marks the announcement of an attempt about to be sent; the
+	// recorder gets the finished Exchange of the same attempt later.
+	Pending bool `json:"-"`
 }
 
 // MaxRecordedBody is how much of a response body an Exchange keeps.
@@ -292,6 +295,11 @@ func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, n int) (*
 	if rec != nil {
 		ex.RequestHeader = c.red.Header(hreq.Header)
 		ex.RequestBody = c.redactBody(hreq.Header.Get("Content-Type"), req.Body)
+		// Announce the attempt before it goes out, so a slow answer shows
+		// as waiting rather than as nothing.
+		pending := ex
+		pending.Pending = true
+		rec(pending)
 	}
 
 	resp, body, err := c.send(actx, hreq)

@@ -59,14 +59,19 @@ func newClient(t testing.TB, o Options) *Client {
 
 // recorded collects the exchanges of a context.
 type recorded struct {
-	mu  sync.Mutex
-	exs []Exchange
+	mu      sync.Mutex
+	exs     []Exchange
+	pending []Exchange // announcements of attempts about to go out
 }
 
 func (r *recorded) ctx(parent context.Context) context.Context {
 	return WithRecorder(parent, func(ex Exchange) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		if ex.Pending {
+			r.pending = append(r.pending, ex)
+			return
+		}
 		r.exs = append(r.exs, ex)
 	})
 }
@@ -744,6 +749,35 @@ func BenchmarkDo(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.Do(ctx, req); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every attempt is announced before it is sent (so a UI can show a request
+// in flight), with its request half already redacted, and finished later.
+func TestAttemptsAnnouncedBeforeSending(t *testing.T) {
+	var calls int
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, `{}`)
+	})
+	c := newClient(t, fastOptions(srv))
+	var rec recorded
+	if _, err := c.Do(rec.ctx(context.Background()), Request{URL: srv.URL, BasicUser: "ops", BasicPass: "announce-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.pending) != 2 || len(rec.exs) != 2 {
+		t.Fatalf("%d announced, %d finished; want 2 and 2", len(rec.pending), len(rec.exs))
+	}
+	for i, p := range rec.pending {
+		if p.Attempt != i+1 || p.Status != 0 || p.RequestHeader.Get("Authorization") != "Basic ****" {
+			t.Errorf("announcement %d: %+v", i, p)
 		}
 	}
 }

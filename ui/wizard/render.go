@@ -199,12 +199,18 @@ func byteSize(n int) string {
 }
 
 // exchangeLines renders one HTTP exchange, already redacted by httpx.
-func exchangeLines(x *httpx.Exchange) []styled {
+// requestLines renders the request half of an exchange.
+func requestLines(x *httpx.Exchange) []styled {
 	out := []styled{{text: fmt.Sprintf("→ %s %s", x.Method, x.URL), style: &stBold}}
 	out = append(out, httpHeaderLines(x.RequestHeader)...)
 	if x.RequestBody != "" {
 		out = append(out, bodyLines(x.RequestBody)...)
 	}
+	return out
+}
+
+func exchangeLines(x *httpx.Exchange) []styled {
+	out := requestLines(x)
 	attempt := ""
 	if x.Attempt > 1 {
 		attempt = fmt.Sprintf(", attempt %d", x.Attempt)

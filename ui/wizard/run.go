@@ -25,6 +25,7 @@ type runRow struct {
 	started     time.Time
 	rec         *steps.Record
 	lines       []styled // exchanges and notes, rendered once as they arrive
+	pending     []styled // the request in flight, until its answer arrives
 	version     int
 	userSkipped bool
 }
@@ -187,7 +188,10 @@ func (r *runScreen) event(msg runEventMsg) {
 		if r.follow {
 			r.cursor = r.index(ev.Step)
 		}
+	case steps.EventRequest:
+		row.pending = append(requestLines(ev.Exchange), styled{text: "… waiting for the answer", style: &stDim})
 	case steps.EventExchange:
+		row.pending = nil
 		if len(row.lines) > 0 {
 			row.lines = append(row.lines, styled{})
 		}
@@ -397,7 +401,7 @@ func (r *runScreen) previewLines(row *runRow) []styled {
 	if row.rec != nil {
 		out = append(out, recordLines(row.rec)...)
 	}
-	if row.status == steps.StatusRunning && len(row.lines) == 0 {
+	if row.status == steps.StatusRunning && len(row.lines) == 0 && len(row.pending) == 0 {
 		// Exchanges show once answered; meanwhile, what the step sends.
 		out = append(out, styled{text: "Waiting for the first answer. The step sends:", style: &stDim})
 		if p := r.plans[row.step.ID]; len(p) > 2 {
@@ -408,7 +412,12 @@ func (r *runScreen) previewLines(row *runRow) []styled {
 	if len(row.lines) > 0 {
 		out = append(out, styled{})
 	}
-	return append(out, row.lines...)
+	out = append(out, row.lines...)
+	if row.status == steps.StatusRunning && len(row.pending) > 0 {
+		out = append(out, styled{})
+		out = append(out, row.pending...)
+	}
+	return out
 }
 
 // actions are the keys that act on the finished (or failed) run.

@@ -405,3 +405,25 @@ func TestFormKeepsUpWithABurst(t *testing.T) {
 		t.Error("the ops password changed: keys went to the wrong field")
 	}
 }
+
+// A request that is out and unanswered shows as waiting, then gives way to
+// the exchange once the answer is in.
+func TestPreviewShowsRequestInFlight(t *testing.T) {
+	m := fixtureModel(t, 100, 30)
+	sel, _ := steps.Select([]string{steps.IDContactCenter}, nil, m.vals)
+	r := m.newRun(sel)
+	m.screen = scrRun
+	r.active = true
+	r.event(runEventMsg{ev: steps.Event{Kind: steps.EventStart, Step: steps.IDContactCenter}, at: time.Now()})
+	req := &httpx.Exchange{Method: "GET", URL: "https://auth.example.com/environment/v3/contact-centers", Attempt: 1, Pending: true}
+	r.event(runEventMsg{ev: steps.Event{Kind: steps.EventRequest, Step: steps.IDContactCenter, Exchange: req}})
+	if v := m.View().Content; !strings.Contains(v, "waiting for the answer") || !strings.Contains(v, "→ GET https://auth.example.com") {
+		t.Fatalf("no request in flight on screen:\n%s", v)
+	}
+	done := *req
+	done.Pending, done.Status, done.Duration = false, 200, time.Millisecond
+	r.event(runEventMsg{ev: steps.Event{Kind: steps.EventExchange, Step: steps.IDContactCenter, Exchange: &done}})
+	if v := m.View().Content; strings.Contains(v, "waiting for the answer") || !strings.Contains(v, "← 200") {
+		t.Fatalf("answer not shown in place of the wait:\n%s", v)
+	}
+}
