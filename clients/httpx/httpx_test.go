@@ -388,8 +388,16 @@ func TestRetryTransportFailures(t *testing.T) {
 			if len(exs) != tt.wantAttempts {
 				t.Fatalf("%d attempts, want %d", len(exs), tt.wantAttempts)
 			}
-			if tt.server != nil && int(hits.Load()) != tt.wantAttempts {
-				t.Fatalf("server saw %d requests, want %d", hits.Load(), tt.wantAttempts)
+			// A timed-out attempt may end before the request reaches the
+			// handler (the handshake alone can take the whole budget on a
+			// loaded machine): for those, the client-side count above is the
+			// assertion, and the server must merely not see more.
+			switch n := int(hits.Load()); {
+			case tt.server == nil:
+			case tt.timeout == 0 && n != tt.wantAttempts:
+				t.Fatalf("server saw %d requests, want %d", n, tt.wantAttempts)
+			case tt.timeout > 0 && (n > tt.wantAttempts || n == 0):
+				t.Fatalf("server saw %d requests, want 1..%d", n, tt.wantAttempts)
 			}
 			for _, ex := range exs {
 				if ex.Status != 0 || ex.Error == "" {
