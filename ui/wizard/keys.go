@@ -17,7 +17,7 @@ type keyMap struct {
 	// preflight
 	Fix, Recheck key.Binding
 	// plan / run
-	Start, Retry, Edit, Skip, Menu, Summary key.Binding
+	Start, Retry, Edit, Skip, Rotate, Menu, Summary key.Binding
 	// summary
 	Reveal, Copy, Export, WriteSQL key.Binding
 	// menu
@@ -56,6 +56,7 @@ func newKeyMap() keyMap {
 		Retry:   b([]string{"r"}, "r", "retry"),
 		Edit:    b([]string{"e"}, "e", "edit inputs"),
 		Skip:    b([]string{"s"}, "s", "skip this step"),
+		Rotate:  b([]string{"R"}, "R", "give the client a new secret"),
 		Menu:    b([]string{"m"}, "m", "step menu"),
 		Summary: b([]string{"enter"}, "enter", "summary"),
 

@@ -326,6 +326,21 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.startRunIDs(r.sel.IDs())
 		}
 		return m.startRunIDs(append([]string{from}, r.after(from)...))
+	case r.rotatable() && key.Matches(msg, k.Rotate):
+		// One run with RotateSecret: auth-client PUTs a new secret, and the
+		// steps after it (register-gws first) use it. Later runs go without.
+		m.rotate = true
+		err := m.rebuildEnv()
+		m.rotate = false
+		if err != nil {
+			m.setNotice(noticeErr, "%s", err.Error())
+			return nil
+		}
+		ids := append([]string{steps.IDAuthClient}, r.after(steps.IDAuthClient)...)
+		if !slices.Contains(ids, steps.IDRegisterGWS) {
+			ids = append(ids, steps.IDRegisterGWS)
+		}
+		return m.startRunIDs(ids)
 	case r.err != nil && key.Matches(msg, k.Edit):
 		return m.enterForm(0, "", "Change what needs changing; preflight and the plan come next, and finished steps are not repeated.")
 	case r.failed != "" && r.skippable() && key.Matches(msg, k.Skip):
@@ -430,10 +445,21 @@ func (r *runScreen) actions(m *model) []key.Binding {
 		return []key.Binding{k.Summary, k.Menu}
 	}
 	out := []key.Binding{k.Retry, k.Edit}
+	if r.rotatable() {
+		out = append(out, k.Rotate)
+	}
 	if r.skippable() {
 		out = append(out, k.Skip)
 	}
 	return append(out, k.Menu)
+}
+
+// rotatable reports whether the run stopped because the auth client exists
+// with a secret this keyring does not hold: the fix is a new secret
+// (run --rotate-secret), which register-gws then writes to nex_gapis.
+func (r *runScreen) rotatable() bool {
+	row := r.row(r.failed)
+	return r.failed == steps.IDAuthClient && row != nil && row.rec != nil && strings.Contains(row.rec.Error, "--rotate-secret")
 }
 
 func (r *runScreen) keys(m *model) []key.Binding {
@@ -446,6 +472,9 @@ func (r *runScreen) keys(m *model) []key.Binding {
 		return []key.Binding{k.Summary, k.Nav, k.Scroll, k.Menu, k.Help, k.Quit}
 	}
 	out := []key.Binding{k.Retry, k.Edit}
+	if r.rotatable() {
+		out = append(out, k.Rotate)
+	}
 	if r.skippable() {
 		out = append(out, k.Skip)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/gws"
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
@@ -295,4 +296,42 @@ func TestSandboxMenuRerunsOneStep(t *testing.T) {
 	if rec := st.Steps[steps.IDChatServiceURI]; rec == nil || rec.Status != steps.StatusDone {
 		t.Errorf("state after the re-run: %+v", rec)
 	}
+}
+
+// The client exists in Auth with a secret this keyring does not hold (made
+// by hand, or the keyring was wiped): auth-client refuses, and the run
+// screen offers R, which rotates the secret and updates nex_gapis.
+func TestSandboxRotateSecretFromRunScreen(t *testing.T) {
+	s := startSandbox(t)
+	env, err := steps.NewEnv(s.vals.Clone(), steps.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = env.Auth.CreateClient(context.Background(), gws.NexusClient("nexus_client", "made-by-someone-else-0123456789", s.sb.NexusURL))
+	env.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, s.model(), 120, 40, colorprofile.ANSI256)
+	fillForm(h, s)
+	h.press("enter")
+	h.waitFor(20*time.Second, "Plan:")
+	h.press("enter")
+	h.waitFor(60*time.Second, "Stopped at auth-client", "R give the client a new secret")
+	h.press("R")
+	h.waitFor(60*time.Second, "Finished:")
+	secret, err := secrets.Store{}.Get(context.Background(), secrets.Account(s.cc, secrets.ClientSecret))
+	if err != nil || secret == "" {
+		t.Fatalf("no rotated secret in the keyring: %v", err)
+	}
+	if n := len(s.sb.Clients()); n != 1 {
+		t.Errorf("%d clients after the rotation", n)
+	}
+	st, _ := s.store.Load(s.cc)
+	for _, id := range []string{steps.IDAuthClient, steps.IDVerifyClient, steps.IDRegisterGWS, steps.IDTenant} {
+		if rec := st.Steps[id]; rec == nil || !rec.Status.OK() {
+			t.Errorf("%s after the rotation: %+v", id, rec)
+		}
+	}
+	h.quit("q")
 }

@@ -94,6 +94,7 @@ const (
 // model is the wizard: the state machine between the screens.
 type model struct {
 	ctx        context.Context
+	rotate     bool // the next environment rotates the client secret (one run only)
 	params     cli.WizardParams
 	vals       steps.Values
 	store      steps.Store
@@ -447,7 +448,7 @@ func (m *model) rebuildEnv() error {
 		m.env.Close()
 		m.env = nil
 	}
-	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Warn: m.warn.add})
+	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Warn: m.warn.add, RotateSecret: m.rotate})
 	if err != nil {
 		return err
 	}
