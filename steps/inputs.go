@@ -1,16 +1,22 @@
 package steps
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nexus-onboard/nexus-onboard/clients/redact"
 )
 
 // Kind says how an input is parsed, validated and shown.
@@ -209,10 +215,34 @@ func (vs Values) SecretValues() []string {
 		case in.Secret():
 			out = append(out, val)
 		case in.Kind == DSN:
-			if u, err := url.Parse(val); err == nil && u.User != nil {
-				if p, ok := u.User.Password(); ok && p != "" {
-					out = append(out, p)
-				}
+			out = append(out, dsnPasswords(val)...)
+		}
+	}
+	return out
+}
+
+// dsnPasswordParams are the query parameters of a PostgreSQL URL that carry
+// a password (libpq and pgx read both).
+var dsnPasswordParams = []string{"password", "sslpassword"}
+
+// dsnPasswords lists the passwords a PostgreSQL URL holds: in the user info
+// and in the query (postgres://h/db?password=…).
+func dsnPasswords(dsn string) []string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p)
+		}
+	}
+	q := u.Query()
+	for _, k := range dsnPasswordParams {
+		for _, p := range q[k] {
+			if p != "" {
+				out = append(out, p)
 			}
 		}
 	}
@@ -221,11 +251,23 @@ func (vs Values) SecretValues() []string {
 
 func dsnWithoutPassword(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
+	if err != nil {
 		return dsn
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.User(u.User.Username())
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.User(u.User.Username())
+		}
+	}
+	q, changed := u.Query(), false
+	for _, k := range dsnPasswordParams {
+		if q.Has(k) {
+			q.Del(k)
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
@@ -269,7 +311,9 @@ func Load(s Sources) (Values, []string, Problems) {
 			continue
 		}
 		key := strings.ToLower(strings.TrimPrefix(k, EnvPrefix))
-		if _, known := LookupInput(key); known {
+		// An empty variable counts as unset, as in most tools: a CI template
+		// that expands to NEXUS_ONBOARD_CC_ID= must not wipe the config file.
+		if _, known := LookupInput(key); known && v != "" {
 			vs.Set(key, v, FromEnv)
 		}
 	}
@@ -278,7 +322,7 @@ func Load(s Sources) (Values, []string, Problems) {
 	}
 	for _, in := range Inputs {
 		if in.Kind == URL {
-			vs.v[in.Key] = strings.TrimRight(strings.TrimSpace(vs.v[in.Key]), "/")
+			vs.v[in.Key] = trimURL(vs.v[in.Key])
 		} else if !in.Secret() {
 			vs.v[in.Key] = strings.TrimSpace(vs.v[in.Key])
 		}
@@ -286,9 +330,16 @@ func Load(s Sources) (Values, []string, Problems) {
 	return vs, warnings, problems
 }
 
+// trimURL drops surrounding space and trailing slashes ("https://h/ /"
+// too), so that API paths can be appended, and so that trimming again
+// changes nothing.
+func trimURL(v string) string {
+	return strings.TrimRightFunc(strings.TrimSpace(v), func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
+}
+
 // readConfig parses a YAML config file of input keys.
 func readConfig(path string) (map[string]string, []string, Problems) {
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, maxConfigSize)
 	if err != nil {
 		return nil, nil, Problems{{Key: "config", Msg: fmt.Sprintf("cannot read %s: %v", path, unwrapPathError(err))}}
 	}
@@ -308,6 +359,27 @@ func readConfig(path string) (map[string]string, []string, Problems) {
 	return cfg, warnings, problems
 }
 
+// maxConfigSize bounds the config file read: a few hundred bytes are
+// normal, and --config /dev/zero must not eat the memory.
+const maxConfigSize = 1 << 20
+
+// readCapped reads a file of at most limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d KiB: is this the config file?", limit>>10)
+	}
+	return data, nil
+}
+
 func unwrapPathError(err error) error {
 	if pe, ok := err.(*os.PathError); ok {
 		return pe.Err
@@ -315,36 +387,124 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// ParseConfig reads YAML config text: a flat mapping of input keys to
-// scalars. Unknown keys and nested values are problems, named by key.
+// ParseConfig reads YAML config text: one mapping of input keys to scalars.
+// Unknown, repeated or null keys and nested values are problems, named by
+// key; scalars keep their text as written (0x1F stays "0x1F"). A problem
+// never quotes a value: the file holds passwords.
 func ParseConfig(data []byte) (map[string]string, Problems) {
-	var raw map[string]yaml.Node
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return map[string]string{}, nil // an empty file sets nothing
+		}
 		return nil, Problems{{Key: "config", Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	// A second document would be ignored by a plain decode: its keys would
+	// silently not apply.
+	for {
+		var more yaml.Node
+		err := dec.Decode(&more)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || !isNullDoc(&more) {
+			return nil, Problems{{Key: "config", Msg: "holds more than one YAML document (a second --- line): keep a single mapping of key: value lines"}}
+		}
+	}
+	if isNullDoc(&doc) {
+		return map[string]string{}, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, Problems{{Key: "config", Msg: fmt.Sprintf("line %d: must be a mapping of key: value lines (such as gws_url: https://gws.example.com), not %s", root.Line, nodeKind(root))}}
 	}
 	out := map[string]string{}
 	var problems Problems
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		node := raw[k]
+	firstLine := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		knode, vnode := root.Content[i], root.Content[i+1]
+		if knode.Kind != yaml.ScalarNode {
+			problems = append(problems, Problem{Key: "config", Msg: fmt.Sprintf("line %d: a key must be a plain name such as gws_url, not %s", knode.Line, nodeKind(knode))})
+			continue
+		}
+		k := knode.Value
 		if _, ok := LookupInput(k); !ok {
-			problems = append(problems, Problem{Key: k, Msg: "unknown key (known: " + strings.Join(InputKeys(), ", ") + ")"})
+			problems = append(problems, Problem{Key: shownKey(k), Msg: fmt.Sprintf("line %d: unknown key%s (known: %s)", knode.Line, didYouMean(k), strings.Join(InputKeys(), ", "))})
 			continue
 		}
-		if node.Kind != yaml.ScalarNode {
-			problems = append(problems, Problem{Key: k, Msg: "must be a single value, not a list or mapping"})
+		if first, dup := firstLine[k]; dup {
+			problems = append(problems, Problem{Key: k, Msg: fmt.Sprintf("set twice (lines %d and %d): keep one", first, knode.Line)})
 			continue
 		}
-		if node.Tag == "!!null" {
+		firstLine[k] = knode.Line
+		if vnode.Kind == yaml.AliasNode && vnode.Alias != nil {
+			vnode = vnode.Alias // *anchor of a single value is a single value
+		}
+		if vnode.Kind != yaml.ScalarNode {
+			problems = append(problems, Problem{Key: k, Msg: fmt.Sprintf("line %d: must be a single value, not %s", vnode.Line, nodeKind(vnode))})
 			continue
 		}
-		out[k] = node.Value
+		if vnode.Tag == "!!null" {
+			continue // "key:" or "key: ~" leaves it unset
+		}
+		var v string
+		if err := vnode.Decode(&v); err != nil {
+			// The decoder's message quotes the value: not here.
+			problems = append(problems, Problem{Key: k, Msg: fmt.Sprintf("line %d: the value cannot be read as text (%s): quote it", vnode.Line, vnode.Tag)})
+			continue
+		}
+		out[k] = v
+	}
+	// A key with a problem is not half-read: its first value goes too.
+	for _, p := range problems {
+		delete(out, p.Key)
 	}
 	return out, problems
+}
+
+// isNullDoc reports whether a decoded YAML document holds nothing ("---"
+// alone, or only comments).
+func isNullDoc(doc *yaml.Node) bool {
+	if doc.Kind == 0 {
+		return true
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return false
+	}
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a single value"
+}
+
+// shownKey names an unknown key so that it can be seen: an empty, null or
+// unprintable key is quoted, a huge one cut.
+func shownKey(k string) string {
+	if k != "" && len(k) <= 80 && strings.IndexFunc(k, func(r rune) bool { return !unicode.IsGraphic(r) || r == ' ' }) < 0 && utf8.ValidString(k) {
+		return k
+	}
+	return strconv.QuoteToGraphic(clip(k))
+}
+
+// didYouMean suggests the known key a misspelt one most likely means
+// (gws-url, GWS_URL → gws_url).
+func didYouMean(k string) string {
+	norm := strings.ToLower(strings.NewReplacer("-", "_", " ", "_", ".", "_").Replace(strings.TrimSpace(k)))
+	if _, ok := LookupInput(norm); ok && norm != k {
+		return ": did you mean " + norm + "?"
+	}
+	return ""
 }
 
 // InputKeys lists every input key in schema order.
@@ -377,11 +537,20 @@ func (ps Problems) Error() string {
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
+// basicAuthNames are the inputs sent as the user name of HTTP basic
+// authentication, where a ":" would end the name early.
+var basicAuthNames = map[string]bool{KeyAdminUser: true, KeyClientID: true}
+
 // ValidateValue checks one value of an input. allowHTTP permits http:// for
 // loopback hosts. The message never contains a secret value.
 func ValidateValue(in Input, val string, allowHTTP bool) error {
 	if val == "" {
 		return nil
+	}
+	// JSON bodies would carry U+FFFD instead of the bytes given, and
+	// PostgreSQL refuses them: the value would not arrive as typed.
+	if !utf8.ValidString(val) {
+		return errors.New("is not valid UTF-8 text: check the encoding of the file or terminal it came from")
 	}
 	switch in.Kind {
 	case URL:
@@ -411,6 +580,16 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 		if strings.ContainsAny(val, "\r\n") {
 			return fmt.Errorf("must be a single line")
 		}
+		if i := strings.IndexFunc(val, unicode.IsControl); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(val[i:])
+			return fmt.Errorf("must not contain control characters (found %U at byte %d)", r, i)
+		}
+		if basicAuthNames[in.Key] && strings.Contains(val, ":") {
+			return errors.New(`must not contain ":": it is sent as an HTTP basic user name, which ends at the first ":"`)
+		}
+		if in.Key == KeyTenantUser && strings.Contains(val, `\`) {
+			return errors.New(`must not contain "\": Auth receives <cc_id>\<tenant_user> and splits it at the one backslash`)
+		}
 	}
 	return nil
 }
@@ -418,31 +597,57 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 func validateURL(val string, allowHTTP bool) error {
 	u, err := url.Parse(val)
 	if err != nil || u.Host == "" || !u.IsAbs() {
-		return fmt.Errorf("must be an absolute URL like https://host.example.com (got %q)", clip(val))
+		return fmt.Errorf("must be an absolute URL like https://host.example.com (got %q)", shownURL(val))
 	}
 	if u.User != nil {
 		return fmt.Errorf("must not carry credentials in the URL")
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("must not have a query or fragment (got %q)", clip(val))
+	// An empty "?" or "#" counts too: the tool appends paths to this URL,
+	// and they would land in the query or the fragment.
+	if strings.ContainsAny(val, "?#") {
+		return fmt.Errorf("must not have a query or fragment (got %q): give the base URL only", shownURL(val))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %s is out of range: use 1-65535 (got %q)", p, shownURL(val))
+		}
 	}
 	switch u.Scheme {
 	case "https":
 		return nil
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return fmt.Errorf("must use https (got %q): credentials would cross the network in clear", clip(val))
+			return fmt.Errorf("must use https (got %q): credentials would cross the network in clear", shownURL(val))
 		}
 		if !allowHTTP {
-			return fmt.Errorf("must use https (got %q); for a loopback port-forward set %s=true", clip(val), KeyAllowHTTP)
+			return fmt.Errorf("must use https (got %q); for a loopback port-forward set %s=true", shownURL(val), KeyAllowHTTP)
 		}
 		return nil
 	}
-	return fmt.Errorf("must use https (got scheme %q)", u.Scheme)
+	return fmt.Errorf("must use https (got scheme %q)", clip(u.Scheme))
+}
+
+// shownURL is a URL as a message may quote it. Users paste URLs with a
+// password or a token in them, so whatever could be user info (up to the
+// last "@") and the query and fragment are masked, even when the URL does
+// not parse.
+func shownURL(val string) string {
+	s := val
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i+1] + redact.Mask
+	}
+	prefix, rest := "", s
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = redact.Mask + rest[at:]
+	}
+	return clip(prefix + rest)
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

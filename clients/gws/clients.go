@@ -85,7 +85,7 @@ func (c *Client) GetClient(ctx context.Context, clientID string) (*OpsClient, er
 	}
 	var oc OpsClient
 	if err := json.Unmarshal(data, &oc); err != nil {
-		return nil, fmt.Errorf("read auth client %s: unexpected answer from %s: %w", clientID, c.where(req), err)
+		return nil, fmt.Errorf("read auth client %s: unexpected answer from %s: %w", clientID, c.where(req), c.redactErr(err))
 	}
 	// Should the service echo the secret, it is one of this run's secrets.
 	c.h.Redactor().Add(oc.ClientSecret)
@@ -212,7 +212,7 @@ func (c *Client) token(ctx context.Context, req httpx.Request) (*Token, error) {
 	}
 	var t Token
 	if err := json.Unmarshal(resp.Body, &t); err != nil {
-		return nil, fmt.Errorf("%s: the answer is not an OAuth token (%w): is auth_url the Auth Services load balancer?", c.where(req), err)
+		return nil, fmt.Errorf("%s: the answer is not an OAuth token (%w): is auth_url the Auth Services load balancer?", c.where(req), c.redactErr(err))
 	}
 	if t.AccessToken == "" {
 		return nil, fmt.Errorf("%s: the answer holds no access_token: is auth_url the Auth Services load balancer?", c.where(req))

@@ -106,13 +106,30 @@ func (c *Client) unwrap(req httpx.Request, body []byte) (json.RawMessage, error)
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("%s %s: the answer is not JSON (%w): is auth_url the Auth Services load balancer?", req.Method, c.where(req), err)
+		return nil, fmt.Errorf("%s %s: the answer is not JSON (%w): is auth_url the Auth Services load balancer?", req.Method, c.where(req), c.redactErr(err))
 	}
 	if env.Status != nil && env.Status.Code != 0 {
-		return nil, &APIError{Method: req.Method, URL: c.where(req), Code: env.Status.Code,
-			Message: c.h.Redactor().String(env.Status.Message)}
+		return nil, c.redactErr(&APIError{Method: req.Method, URL: c.where(req), Code: env.Status.Code,
+			Message: c.h.Redactor().String(env.Status.Message)})
 	}
 	return env.Data, nil
+}
+
+// redacted is an error whose text went through the redactor: encoding/json
+// quotes parts of the answer (numbers, bytes), and an answer may echo a
+// secret anywhere. The cause stays reachable with errors.As.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
+
+// redactErr wraps an error built from an answer so that its text is
+// redacted: a decoding failure, or an APIError whose code echoes a number.
+func (c *Client) redactErr(err error) error {
+	return &redacted{msg: c.h.Redactor().Error(err), err: err}
 }
 
 // where is the host and path of a request, without the query where secrets
@@ -204,7 +221,7 @@ func (c *Client) ContactCenters(ctx context.Context) ([]ContactCenter, error) {
 		ContactCenters []ContactCenter `json:"contactCenters"`
 	}
 	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, fmt.Errorf("list contact centers: unexpected answer from %s: %w", c.where(req), err)
+		return nil, fmt.Errorf("list contact centers: unexpected answer from %s: %w", c.where(req), c.redactErr(err))
 	}
 	return d.ContactCenters, nil
 }

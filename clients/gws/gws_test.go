@@ -431,8 +431,16 @@ func TestSecretsNeverRecorded(t *testing.T) {
 	if got := red.String("x " + tok.AccessToken); got != "x "+redact.Mask {
 		t.Errorf("received token not registered with the redactor: %q", got)
 	}
-	if len(exs) != 3 {
-		t.Errorf("%d exchanges recorded, want 3", len(exs))
+	// Each attempt is recorded twice: announced (Pending) and finished;
+	// both were scanned above.
+	finished := 0
+	for _, ex := range exs {
+		if !ex.Pending {
+			finished++
+		}
+	}
+	if finished != 3 || len(exs) != 6 {
+		t.Errorf("%d exchanges recorded (%d finished), want 6 (3)", len(exs), finished)
 	}
 }
 

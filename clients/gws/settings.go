@@ -80,7 +80,7 @@ func (c *Client) Settings(ctx context.Context, ccID string) ([]Setting, error) {
 	}
 	if len(data) > 0 {
 		if err := json.Unmarshal(data, &d); err != nil {
-			return nil, fmt.Errorf("list settings of contact center %s: unexpected answer from %s: %w", ccID, c.where(req), err)
+			return nil, fmt.Errorf("list settings of contact center %s: unexpected answer from %s: %w", ccID, c.where(req), c.redactErr(err))
 		}
 	}
 	return d.Settings, nil

@@ -201,6 +201,7 @@ func classify(err error, host string) (failKind, string) {
 		opErr       *net.OpError
 		tooLarge    *bodyTooLargeError
 		timeout     *timeoutError
+		h2Stream    h2StreamError
 	)
 	switch {
 	case errors.As(err, &tooLarge):
@@ -228,13 +229,28 @@ func classify(err error, host string) (failKind, string) {
 		return failTimeout, "the host may be unreachable from here (VPN, firewall, proxy?) or overloaded"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, syscall.ECONNABORTED):
+		errors.Is(err, syscall.ECONNABORTED),
+		// Over HTTP/2 a dropped answer is a reset stream (RST_STREAM) or a
+		// lost connection, not an EOF: the request may have been processed.
+		errors.As(err, &h2Stream), strings.Contains(err.Error(), "http2: client connection lost"):
 		return failLost, "the connection was closed before a complete answer: check the load balancer and proxy"
 	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return failOther, "the server speaks plain HTTP on this port: check the URL's scheme and port"
 	}
 	return failOther, ""
+}
+
+// h2StreamError has the shape of net/http's (unexported) HTTP/2 stream
+// error, whose As method fills any struct of the same fields.
+type h2StreamError struct {
+	StreamID uint32
+	Code     uint32
+	Cause    error
+}
+
+func (e h2StreamError) Error() string {
+	return fmt.Sprintf("stream error: stream ID %d; code %d", e.StreamID, e.Code)
 }
 
 func isTimeout(err error) bool {
@@ -245,7 +261,11 @@ func isTimeout(err error) bool {
 // statusError builds the error of an answer with a status of 300 or more.
 func (c *Client) statusError(method string, u *url.URL, resp *http.Response, body []byte) *StatusError {
 	e := &StatusError{Method: method, Host: u.Host, Path: u.Path, Status: resp.StatusCode}
-	e.Message = c.red.String(serverMessage(body))
+	// Redact the whole body before serverMessage keeps its first line and
+	// short() cuts it and folds its whitespace, each of which would leave a
+	// secret in a shape String misses; and the message again, for secrets
+	// that only JSON decoding spelt out.
+	e.Message = short(c.red.String(serverMessage(c.red.Bytes(body))))
 	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode < 400 {
 		e.Location = c.red.URL(loc)
 	}
@@ -256,7 +276,8 @@ func (c *Client) statusError(method string, u *url.URL, resp *http.Response, bod
 // not a page.
 const maxMessage = 200
 
-// serverMessage finds the server's explanation in an error body.
+// serverMessage finds the server's explanation in an error body, whole:
+// the caller redacts it, then shortens it.
 func serverMessage(body []byte) string {
 	var v struct {
 		Status *struct {
@@ -275,15 +296,15 @@ func serverMessage(body []byte) string {
 		_ = json.Unmarshal(v.Error, &errText) // "error" is a string in OAuth, sometimes an object elsewhere
 		switch {
 		case v.Status != nil && v.Status.Message != "":
-			return short(v.Status.Message)
+			return v.Status.Message
 		case errText != "" && v.ErrorDescription != "":
-			return short(errText + ": " + v.ErrorDescription)
+			return errText + ": " + v.ErrorDescription
 		case v.ErrorDescription != "":
-			return short(v.ErrorDescription)
+			return v.ErrorDescription
 		case errText != "":
-			return short(errText)
+			return errText
 		case v.Message != "":
-			return short(v.Message)
+			return v.Message
 		}
 		return ""
 	}
@@ -291,7 +312,7 @@ func serverMessage(body []byte) string {
 		return "" // an HTML error page says nothing a status line doesn't
 	}
 	line, _, _ := strings.Cut(trimmed, "\n")
-	return short(line)
+	return line
 }
 
 func short(s string) string {

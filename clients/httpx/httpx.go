@@ -389,7 +389,8 @@ func (c *Client) recordBody(body []byte) string {
 // for previews and transcripts.
 func Pretty(body string) string {
 	var out bytes.Buffer
-	if err := json.Indent(&out, []byte(strings.TrimSpace(body)), "", "  "); err != nil {
+	// Only JSON's own white space: "0\f" is not JSON and stays as it is.
+	if err := json.Indent(&out, []byte(strings.Trim(body, " \t\r\n")), "", "  "); err != nil {
 		return body
 	}
 	return out.String()

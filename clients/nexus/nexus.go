@@ -231,18 +231,35 @@ func (c *Client) do(ctx context.Context, req httpx.Request, out any) error {
 		Data json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return fmt.Errorf("%s: the answer is not JSON (%w): is nexus_url the Digital Channels host?", where(req), err)
+		return fmt.Errorf("%s: the answer is not JSON (%w): is nexus_url the Digital Channels host?", where(req), c.redactErr(err))
 	}
 	if env.Status != nil && env.Status.Code != 0 {
-		return mapExists(&APIError{Method: req.Method, URL: where(req), Code: env.Status.Code,
-			Message: c.h.Redactor().String(env.Status.Message)})
+		return mapExists(c.redactErr(&APIError{Method: req.Method, URL: where(req), Code: env.Status.Code,
+			Message: c.h.Redactor().String(env.Status.Message)}))
 	}
 	if out != nil && len(env.Data) > 0 {
 		if err := json.Unmarshal(env.Data, out); err != nil {
-			return fmt.Errorf("%s: unexpected data in the answer: %w", where(req), err)
+			return fmt.Errorf("%s: unexpected data in the answer: %w", where(req), c.redactErr(err))
 		}
 	}
 	return nil
+}
+
+// redacted is an error whose text went through the redactor: encoding/json
+// quotes parts of the answer (numbers, bytes), and an answer may echo a
+// secret anywhere. The cause stays reachable with errors.As.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
+
+// redactErr wraps an error built from an answer so that its text is
+// redacted: a decoding failure, or an APIError whose code echoes a number.
+func (c *Client) redactErr(err error) error {
+	return &redacted{msg: c.h.Redactor().Error(err), err: err}
 }
 
 // where is the host and path of a request.

@@ -135,15 +135,14 @@ func FuzzURL(f *testing.F) {
 		r.Add(secret)
 		out := r.URL(raw)
 		assertNoForm(t, "URL", secret, out)
-		// Nor in an encoding of its own: decoded, no part shows the secret.
+		// Nor in an encoding of its own making: the parts url.String
+		// re-encodes (user info, path, fragment) never decode to the secret.
+		// The query is passed on as written, so its forms above suffice.
 		if u, err := url.Parse(out); err == nil && len(secret) >= minLen && checkable(secret) {
-			parts := []string{u.Host, u.Path, u.Fragment, u.Opaque}
+			parts := []string{u.Path, u.Fragment}
 			if u.User != nil {
 				p, _ := u.User.Password()
 				parts = append(parts, u.User.Username(), p)
-			}
-			for k, vs := range u.Query() {
-				parts = append(parts, append(vs, k)...)
 			}
 			for _, part := range parts {
 				if strings.Contains(part, secret) {
@@ -169,6 +168,7 @@ func FuzzHeader(f *testing.F) {
 		f.Add(s, "X-Note", "the key is "+s)
 		f.Add(s, "set-cookie", "session="+url.QueryEscape(s))
 	}
+	f.Add("hunter22", "Authorization", "hunter22 and more")
 	f.Fuzz(func(t *testing.T, secret, name, value string) {
 		r := New()
 		r.Add(secret)

@@ -243,19 +243,31 @@ func maskQuery(raw string) string {
 // URL masks sensitive query parameters and userinfo passwords of a URL or DSN,
 // then every known secret.
 func (r *Redactor) URL(raw string) string {
-	u, err := url.Parse(raw)
+	u, err := url.Parse(r.String(raw))
 	if err != nil {
 		return r.String(raw)
 	}
+	// url.String re-encodes user info, path and fragment its own way, which
+	// may spell a secret in none of the forms String knows ("a b;c" in a
+	// path becomes "a%20b;c"): mask the decoded parts first.
 	if u.User != nil {
+		name := r.String(u.User.Username())
 		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), Mask)
+			u.User = url.UserPassword(name, Mask)
+		} else {
+			u.User = url.User(name)
 		}
+	}
+	if p := r.String(u.Path); p != u.Path {
+		u.Path, u.RawPath = p, ""
+	}
+	if f := r.String(u.Fragment); f != u.Fragment {
+		u.Fragment, u.RawFragment = f, ""
 	}
 	if u.RawQuery != "" {
 		u.RawQuery = maskQuery(u.RawQuery)
 	}
-	// url.String escapes the mask in userinfo; show it plainly.
+	// url.String escapes the mask; show it plainly.
 	s := strings.ReplaceAll(u.String(), "%2A%2A%2A%2A", Mask)
 	return r.String(s)
 }
@@ -281,7 +293,9 @@ func (r *Redactor) Header(h http.Header) http.Header {
 			case ck == "Authorization" || ck == "Proxy-Authorization":
 				scheme, _, found := strings.Cut(v, " ")
 				if found {
-					masked[i] = scheme + " " + Mask
+					// The "scheme" is the first word, which may be a bare
+					// token sent without one: mask known secrets in it too.
+					masked[i] = r.String(scheme) + " " + Mask
 				} else {
 					masked[i] = Mask
 				}
