@@ -301,7 +301,7 @@ func (r *Runner) Run(ctx context.Context, sel Selection) ([]*Record, error) {
 		}
 		rec, created := r.runStep(ctx, st)
 		if err := r.finish(rec, created); err != nil {
-			runErr = fmt.Errorf("save state: %w", err)
+			runErr = fmt.Errorf("step %s ended %s, but the state could not be saved: %w: free space in %s or make it writable (or use another state dir), then run again: finished steps are checked, not repeated", st.ID, rec.Status, err, r.Store.Dir)
 			continue
 		}
 		if rec.Status == StatusFailed {
@@ -391,6 +391,11 @@ func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {
 		delay = time.Second
 	}
 	var lastErr error
+	// ran: an earlier attempt sent the action. pending: what it may have
+	// created although its answer was lost; it is ours when a later attempt
+	// finds the work done, and the state must say so (reset removes only
+	// what the state records).
+	ran, pending := false, map[string]string(nil)
 	for n := 1; n <= attempts; n++ {
 		if st.Check != nil {
 			done, res, err := st.Check(ctx, r.Env)
@@ -405,25 +410,43 @@ func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {
 			if done {
 				if res.Status == "" {
 					res.Status = StatusAlreadyDone
-					if n > 1 {
+					if ran {
 						// Our own earlier attempt landed before its answer was lost.
 						res.Status = StatusDone
+						res.Created = withPending(res.Created, pending)
 					}
 				}
 				return res, nil
 			}
 		}
 		res, err := st.Run(ctx, r.Env)
+		ran = true
 		if err == nil {
+			res.Created = withPending(res.Created, pending)
 			return res, nil
 		}
 		lastErr = err
 		if !httpx.IsTransient(err) || n == attempts || !sleep(ctx, delay*time.Duration(n)) {
 			break
 		}
+		pending = withPending(pending, res.Created)
 		r.emit(Event{Kind: EventNote, Step: st.ID, Text: "transient failure, checking and retrying: " + r.Env.Redactor.Error(err)})
 	}
 	return Result{}, lastErr
+}
+
+// withPending adds to created what a lost attempt may have made, unless
+// created already says.
+func withPending(created, pending map[string]string) map[string]string {
+	for k, v := range pending {
+		if _, ok := created[k]; !ok {
+			if created == nil {
+				created = map[string]string{}
+			}
+			created[k] = v
+		}
+	}
+	return created
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

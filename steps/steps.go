@@ -34,7 +34,9 @@ type Step struct {
 	// Check reports whether the work is already done ("" result when not).
 	// It runs before the action and again before any retried write.
 	Check func(ctx context.Context, e *Env) (done bool, res Result, err error)
-	// Run does the work.
+	// Run does the work. With a transient error, Result.Created may name
+	// what a write whose answer was lost may have made: the runner records
+	// it if a later attempt finds the work done.
 	Run func(ctx context.Context, e *Env) (Result, error)
 	// Plan describes exactly what Run would send, secrets masked.
 	Plan func(e *Env) []Planned
@@ -342,10 +344,10 @@ func runAuthClient(ctx context.Context, e *Env) (Result, error) {
 		if _, terr := e.Auth.ClientCredentialsToken(ctx, id, secret); terr == nil {
 			return Result{Outputs: map[string]string{"client_id": id}, Message: "client " + id + " exists with the stored secret", Created: map[string]string{CreatedAuthClient: id}}, nil
 		}
-		return Result{}, fmt.Errorf("client %s already exists with another secret: %s", id, rotateHint)
+		return Result{}, fmt.Errorf("%w: client %s already exists with another secret: %s", err, id, rotateHint)
 	}
 	if err != nil {
-		return Result{}, err
+		return Result{Created: map[string]string{CreatedAuthClient: id}}, err
 	}
 	return Result{
 		Outputs: map[string]string{"client_id": id, "secret_in": secrets.Service + " / " + account},
@@ -485,14 +487,16 @@ func runChatServiceURI(ctx context.Context, e *Env) (Result, error) {
 	e.mu.Lock()
 	previous := e.mem[memChatPrevious]
 	e.mu.Unlock()
+	var created map[string]string
+	if previous == "" {
+		created = map[string]string{CreatedSetting: want}
+	}
 	err := e.Auth.CreateSetting(ctx, e.CCID(), gws.Setting{Name: chatSettingName, Location: "/", Value: want, Shared: false})
 	if err != nil {
-		return Result{}, err
+		return Result{Created: created}, err
 	}
-	res := Result{Outputs: map[string]string{"value": want}, Message: "chat-service-uri set to " + want}
-	if previous == "" {
-		res.Created = map[string]string{CreatedSetting: want}
-	} else {
+	res := Result{Outputs: map[string]string{"value": want}, Message: "chat-service-uri set to " + want, Created: created}
+	if previous != "" {
 		res.Warning = "replaced the previous value " + previous
 		res.Outputs["previous"] = previous
 	}
@@ -562,6 +566,9 @@ func runTenant(ctx context.Context, e *Env) (Result, error) {
 		return Result{}, err
 	}
 	key, err := e.Nexus.ProvisionTenant(ctx, token, tenantBody(e))
+	if err != nil && !errors.Is(err, nexus.ErrExists) {
+		return Result{Created: map[string]string{CreatedTenant: e.CCID()}}, err
+	}
 	if errors.Is(err, nexus.ErrExists) {
 		return Result{
 			Status:  StatusAlreadyDone,
