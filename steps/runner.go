@@ -391,11 +391,10 @@ func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {
 		delay = time.Second
 	}
 	var lastErr error
-	// ran: an earlier attempt sent the action. pending: what it may have
-	// created although its answer was lost; it is ours when a later attempt
-	// finds the work done, and the state must say so (reset removes only
-	// what the state records).
-	ran, pending := false, map[string]string(nil)
+	ran := false // an attempt of this run sent the action
+	// An intent left by an earlier run means a write of that run may have
+	// landed: work found done now (or "already exists") is that write's.
+	earlier := r.intent(st.ID) != nil
 	for n := 1; n <= attempts; n++ {
 		if st.Check != nil {
 			done, res, err := st.Check(ctx, r.Env)
@@ -413,26 +412,82 @@ func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {
 					if ran {
 						// Our own earlier attempt landed before its answer was lost.
 						res.Status = StatusDone
-						res.Created = withPending(res.Created, pending)
 					}
 				}
+				// What an earlier attempt (of this run or one before it)
+				// set out to create is there: it is ours.
+				res.Created = withPending(res.Created, r.takeIntent(st.ID))
 				return res, nil
 			}
 		}
+		if st.Intends != nil {
+			if intent := st.Intends(r.Env); len(intent) > 0 {
+				if err := r.recordIntent(st.ID, intent); err != nil {
+					return Result{}, err
+				}
+			}
+		}
 		res, err := st.Run(ctx, r.Env)
-		ran = true
 		if err == nil {
-			res.Created = withPending(res.Created, pending)
+			intent := r.takeIntent(st.ID)
+			if ran || earlier {
+				// A write before this one may have made what this attempt
+				// found already there (a create answered "already exists").
+				res.Created = withPending(res.Created, intent)
+			}
 			return res, nil
 		}
+		ran = true
 		lastErr = err
 		if !httpx.IsTransient(err) || n == attempts || !sleep(ctx, delay*time.Duration(n)) {
 			break
 		}
-		pending = withPending(pending, res.Created)
 		r.emit(Event{Kind: EventNote, Step: st.ID, Text: "transient failure, checking and retrying: " + r.Env.Redactor.Error(err)})
 	}
 	return Result{}, lastErr
+}
+
+// recordIntent saves, before a write, what the write would create. If the
+// answer is lost, or the state cannot be saved afterwards, a later check
+// that finds the work done knows it is ours, so reset can remove it. No
+// write is sent when this cannot be saved.
+func (r *Runner) recordIntent(step string, intent map[string]string) error {
+	r.mu.Lock()
+	if r.state == nil {
+		r.mu.Unlock()
+		return nil
+	}
+	if r.state.Intents == nil {
+		r.state.Intents = map[string]map[string]string{}
+	}
+	r.state.Intents[step] = intent
+	r.mu.Unlock()
+	if err := r.save(); err != nil {
+		return fmt.Errorf("nothing was sent: the state could not be saved before the write: %w: free space in %s or make it writable, then run again", err, r.Store.Dir)
+	}
+	return nil
+}
+
+// intent returns a step's recorded intent, if any.
+func (r *Runner) intent(step string) map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state == nil {
+		return nil
+	}
+	return r.state.Intents[step]
+}
+
+// takeIntent removes and returns a step's recorded intent.
+func (r *Runner) takeIntent(step string) map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state == nil {
+		return nil
+	}
+	intent := r.state.Intents[step]
+	delete(r.state.Intents, step)
+	return intent
 }
 
 // withPending adds to created what a lost attempt may have made, unless

@@ -58,6 +58,9 @@ type State struct {
 	Steps   map[string]*Record `json:"steps"`
 	// Created lists what this tool created, so that reset removes nothing else.
 	Created map[string]string `json:"created"`
+	// Intents lists, per step, what a write in flight would create; saved
+	// before the write, dropped once the step knows how it ended.
+	Intents map[string]map[string]string `json:"intents,omitempty"`
 }
 
 const stateVersion = 1

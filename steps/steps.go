@@ -34,12 +34,14 @@ type Step struct {
 	// Check reports whether the work is already done ("" result when not).
 	// It runs before the action and again before any retried write.
 	Check func(ctx context.Context, e *Env) (done bool, res Result, err error)
-	// Run does the work. With a transient error, Result.Created may name
-	// what a write whose answer was lost may have made: the runner records
-	// it if a later attempt finds the work done.
+	// Run does the work.
 	Run func(ctx context.Context, e *Env) (Result, error)
 	// Plan describes exactly what Run would send, secrets masked.
 	Plan func(e *Env) []Planned
+	// Intends names what Run would create (State.Created records), saved
+	// before it runs: a later check that finds the work done then knows the
+	// work is this tool's, even if the answer or the state save was lost.
+	Intends func(e *Env) map[string]string
 }
 
 // Result is what a check or an action reports.
@@ -115,13 +117,14 @@ var All = []Step{
 	},
 	{
 		ID: IDAuthClient, Title: "Create the auth client",
-		Doc:   "Create the confidential Auth client Digital Channels uses (POST /auth/v3/ops/clients) with a crypto-random secret kept in the OS keyring.",
-		Needs: append([]string{KeyNexusURL, KeyClientID}, opsNeeds...),
-		Uses:  []string{OutCCID},
-		Makes: []Output{{Name: OutClientSecret, Where: InKeyring, Account: secrets.ClientSecret}},
-		Check: checkAuthClient,
-		Run:   runAuthClient,
-		Plan:  planAuthClient,
+		Doc:     "Create the confidential Auth client Digital Channels uses (POST /auth/v3/ops/clients) with a crypto-random secret kept in the OS keyring.",
+		Needs:   append([]string{KeyNexusURL, KeyClientID}, opsNeeds...),
+		Uses:    []string{OutCCID},
+		Makes:   []Output{{Name: OutClientSecret, Where: InKeyring, Account: secrets.ClientSecret}},
+		Check:   checkAuthClient,
+		Run:     runAuthClient,
+		Plan:    planAuthClient,
+		Intends: intendsAuthClient,
 	},
 	{
 		ID: IDVerifyClient, Title: "Verify the client",
@@ -134,21 +137,23 @@ var All = []Step{
 	},
 	{
 		ID: IDRegisterGWS, Title: "Register GWS in nex_gapis",
-		Doc:   "Insert (or update) the nex_gapis row for GWS in the Digital Channels database, in one transaction with bound parameters. Without db_url: prints the SQL to run and records manual.",
-		Needs: []string{KeyGWSURL, KeyClientID},
-		Uses:  []string{OutCCID, OutClientSecret},
-		Check: checkRegisterGWS,
-		Run:   runRegisterGWS,
-		Plan:  planRegisterGWS,
+		Doc:     "Insert (or update) the nex_gapis row for GWS in the Digital Channels database, in one transaction with bound parameters. Without db_url: prints the SQL to run and records manual.",
+		Needs:   []string{KeyGWSURL, KeyClientID},
+		Uses:    []string{OutCCID, OutClientSecret},
+		Check:   checkRegisterGWS,
+		Run:     runRegisterGWS,
+		Plan:    planRegisterGWS,
+		Intends: intendsRegisterGWS,
 	},
 	{
 		ID: IDChatServiceURI, Title: "Set chat-service-uri",
-		Doc:   "Set the contact center's chat-service-uri setting to nexus_url, so GWS knows Digital Channels.",
-		Needs: append([]string{KeyNexusURL}, opsNeeds...),
-		Uses:  []string{OutCCID},
-		Check: checkChatServiceURI,
-		Run:   runChatServiceURI,
-		Plan:  planChatServiceURI,
+		Doc:     "Set the contact center's chat-service-uri setting to nexus_url, so GWS knows Digital Channels.",
+		Needs:   append([]string{KeyNexusURL}, opsNeeds...),
+		Uses:    []string{OutCCID},
+		Check:   checkChatServiceURI,
+		Run:     runChatServiceURI,
+		Plan:    planChatServiceURI,
+		Intends: intendsChatServiceURI,
 	},
 	{
 		ID: IDTenantToken, Title: "Log in as the tenant user",
@@ -177,13 +182,14 @@ var All = []Step{
 	},
 	{
 		ID: IDTenant, Title: "Provision the tenant",
-		Doc:   "Provision the tenant in Digital Channels with the tenant token; its API key (xapikey) goes to the OS keyring.",
-		Needs: []string{KeyNexusURL, KeyGWSURL, KeyTenantName, KeyTenantUser, KeyTenantPass},
-		Uses:  []string{OutCCID, OutAccessToken},
-		Makes: []Output{{Name: OutAPIKey, Where: InKeyring, Account: secrets.NexusAPIKey}},
-		Check: checkTenant,
-		Run:   runTenant,
-		Plan:  planTenant,
+		Doc:     "Provision the tenant in Digital Channels with the tenant token; its API key (xapikey) goes to the OS keyring.",
+		Needs:   []string{KeyNexusURL, KeyGWSURL, KeyTenantName, KeyTenantUser, KeyTenantPass},
+		Uses:    []string{OutCCID, OutAccessToken},
+		Makes:   []Output{{Name: OutAPIKey, Where: InKeyring, Account: secrets.NexusAPIKey}},
+		Check:   checkTenant,
+		Run:     runTenant,
+		Plan:    planTenant,
+		Intends: func(e *Env) map[string]string { return map[string]string{CreatedTenant: e.CCID()} },
 	},
 	{
 		ID: IDDesignerEnv, Title: "DesignerEnv transaction (manual)",
@@ -309,6 +315,13 @@ func checkAuthClient(ctx context.Context, e *Env) (bool, Result, error) {
 	return false, Result{}, fmt.Errorf("client %s already exists in Auth but its secret is not in the keyring (%s / %s): %s", id, secrets.Service, clientSecretAccount(e), rotateHint)
 }
 
+func intendsAuthClient(e *Env) map[string]string {
+	if e.Opts.RotateSecret {
+		return nil // a PUT on an existing client creates nothing
+	}
+	return map[string]string{CreatedAuthClient: e.In.Get(KeyClientID)}
+}
+
 func runAuthClient(ctx context.Context, e *Env) (Result, error) {
 	id := e.In.Get(KeyClientID)
 	account := clientSecretAccount(e)
@@ -347,7 +360,7 @@ func runAuthClient(ctx context.Context, e *Env) (Result, error) {
 		return Result{}, fmt.Errorf("%w: client %s already exists with another secret: %s", err, id, rotateHint)
 	}
 	if err != nil {
-		return Result{Created: map[string]string{CreatedAuthClient: id}}, err
+		return Result{}, err
 	}
 	return Result{
 		Outputs: map[string]string{"client_id": id, "secret_in": secrets.Service + " / " + account},
@@ -419,6 +432,7 @@ func checkRegisterGWS(ctx context.Context, e *Env) (bool, Result, error) {
 	if err != nil {
 		return false, Result{}, err
 	}
+	e.remember(memGapiRows, fmt.Sprint(len(rows)), false)
 	if len(rows) == 0 {
 		return false, Result{}, nil
 	}
@@ -428,6 +442,19 @@ func checkRegisterGWS(ctx context.Context, e *Env) (bool, Result, error) {
 		}
 	}
 	return true, Result{Outputs: map[string]string{"rows": fmt.Sprint(len(rows))}, Message: "nex_gapis has GWS with the current secret"}, nil
+}
+
+// memGapiRows holds, in memory, how many nex_gapis rows the check found.
+const memGapiRows = "register-gws.rows"
+
+func intendsRegisterGWS(e *Env) map[string]string {
+	e.mu.Lock()
+	rows := e.mem[memGapiRows]
+	e.mu.Unlock()
+	if e.In.Get(KeyDBURL) == "" || rows != "0" {
+		return nil // manual, or an update of a row that was there before
+	}
+	return map[string]string{CreatedGapiRow: e.In.Get(KeyGWSURL) + " " + e.In.Get(KeyClientID)}
 }
 
 func runRegisterGWS(ctx context.Context, e *Env) (Result, error) {
@@ -482,6 +509,16 @@ func checkChatServiceURI(ctx context.Context, e *Env) (bool, Result, error) {
 // memChatPrevious holds, in memory, the chat-service-uri value the check saw.
 const memChatPrevious = "chat-service-uri.previous"
 
+func intendsChatServiceURI(e *Env) map[string]string {
+	e.mu.Lock()
+	previous, checked := e.mem[memChatPrevious]
+	e.mu.Unlock()
+	if !checked || previous != "" {
+		return nil // replacing someone's value creates nothing of ours
+	}
+	return map[string]string{CreatedSetting: e.In.Get(KeyNexusURL)}
+}
+
 func runChatServiceURI(ctx context.Context, e *Env) (Result, error) {
 	want := e.In.Get(KeyNexusURL)
 	e.mu.Lock()
@@ -493,7 +530,7 @@ func runChatServiceURI(ctx context.Context, e *Env) (Result, error) {
 	}
 	err := e.Auth.CreateSetting(ctx, e.CCID(), gws.Setting{Name: chatSettingName, Location: "/", Value: want, Shared: false})
 	if err != nil {
-		return Result{Created: created}, err
+		return Result{}, err
 	}
 	res := Result{Outputs: map[string]string{"value": want}, Message: "chat-service-uri set to " + want, Created: created}
 	if previous != "" {
@@ -566,9 +603,6 @@ func runTenant(ctx context.Context, e *Env) (Result, error) {
 		return Result{}, err
 	}
 	key, err := e.Nexus.ProvisionTenant(ctx, token, tenantBody(e))
-	if err != nil && !errors.Is(err, nexus.ErrExists) {
-		return Result{Created: map[string]string{CreatedTenant: e.CCID()}}, err
-	}
 	if errors.Is(err, nexus.ErrExists) {
 		return Result{
 			Status:  StatusAlreadyDone,

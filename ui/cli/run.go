@@ -137,7 +137,8 @@ func (a *App) run(ctx context.Context, f *runFlags) error {
 			fmt.Fprintln(a.Stderr, "report written to", f.report)
 		}
 	}
-	if st := runner.State(); st != nil {
+	var sf *steps.StepFailedError
+	if st := runner.State(); st != nil && (runErr == nil || errors.As(runErr, &sf) || errors.Is(runErr, steps.ErrInterrupted)) {
 		fmt.Fprintln(a.Stderr, "state saved in", p.store.Path(st.CCID))
 	}
 	return exitFor(runErr, p.env)
