@@ -115,22 +115,9 @@ func (c *Client) unwrap(req httpx.Request, body []byte) (json.RawMessage, error)
 	return env.Data, nil
 }
 
-// redacted is an error whose text went through the redactor: encoding/json
-// quotes parts of the answer (numbers, bytes), and an answer may echo a
-// secret anywhere. The cause stays reachable with errors.As.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
-
 // redactErr wraps an error built from an answer so that its text is
 // redacted: a decoding failure, or an APIError whose code echoes a number.
-func (c *Client) redactErr(err error) error {
-	return &redacted{msg: c.h.Redactor().Error(err), err: err}
-}
+func (c *Client) redactErr(err error) error { return c.h.Redactor().Wrap(err) }
 
 // where is the host and path of a request, without the query where secrets
 // may travel.
@@ -159,30 +146,18 @@ func wrapData(v any) []byte {
 	}{v})
 }
 
-// saysExists reports whether a server message means "already exists"; the
-// exact status of a duplicate create is unverified, so the words decide.
-func saysExists(msg string) bool {
-	m := strings.ToLower(msg)
-	for _, no := range []string{"not exist", "n't exist", "no longer exist", "nonexist", "non-exist"} {
-		if strings.Contains(m, no) {
-			return false
-		}
-	}
-	return strings.Contains(m, "exist") || strings.Contains(m, "duplicate")
-}
-
 // mapCreateError turns the answer to a create into ErrExists when it says
 // the object is already there.
 func mapCreateError(err error) error {
 	var se *httpx.StatusError
 	if errors.As(err, &se) {
-		if se.Status == http.StatusConflict || (se.Status >= 400 && se.Status < 500 && saysExists(se.Message)) {
+		if se.Status == http.StatusConflict || (se.Status >= 400 && se.Status < 500 && httpx.SaysExists(se.Message)) {
 			return fmt.Errorf("%w: %w", ErrExists, err)
 		}
 		return err
 	}
 	var ae *APIError
-	if errors.As(err, &ae) && saysExists(ae.Message) {
+	if errors.As(err, &ae) && httpx.SaysExists(ae.Message) {
 		return fmt.Errorf("%w: %w", ErrExists, err)
 	}
 	return err

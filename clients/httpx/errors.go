@@ -338,3 +338,16 @@ func setAttempts(err error, n int) {
 		re.Attempts = n
 	}
 }
+
+// SaysExists reports whether a server message means "already exists". The
+// exact status of a duplicate create is unverified for every service of the
+// procedure, so the words decide (negations excluded).
+func SaysExists(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, no := range []string{"not exist", "n't exist", "no longer exist", "nonexist", "non-exist"} {
+		if strings.Contains(m, no) {
+			return false
+		}
+	}
+	return strings.Contains(m, "exist") || strings.Contains(m, "duplicate")
+}

@@ -245,22 +245,9 @@ func (c *Client) do(ctx context.Context, req httpx.Request, out any) error {
 	return nil
 }
 
-// redacted is an error whose text went through the redactor: encoding/json
-// quotes parts of the answer (numbers, bytes), and an answer may echo a
-// secret anywhere. The cause stays reachable with errors.As.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
-
 // redactErr wraps an error built from an answer so that its text is
 // redacted: a decoding failure, or an APIError whose code echoes a number.
-func (c *Client) redactErr(err error) error {
-	return &redacted{msg: c.h.Redactor().Error(err), err: err}
-}
+func (c *Client) redactErr(err error) error { return c.h.Redactor().Wrap(err) }
 
 // where is the host and path of a request.
 func where(req httpx.Request) string {
@@ -271,28 +258,16 @@ func where(req httpx.Request) string {
 	return u.Host + u.Path
 }
 
-// saysExists reports whether a server message means "already exists"; the
-// exact status of a repeated provisioning is unverified, so the words decide.
-func saysExists(msg string) bool {
-	m := strings.ToLower(msg)
-	for _, no := range []string{"not exist", "n't exist", "no longer exist", "nonexist", "non-exist"} {
-		if strings.Contains(m, no) {
-			return false
-		}
-	}
-	return strings.Contains(m, "exist") || strings.Contains(m, "duplicate")
-}
-
 func mapExists(err error) error {
 	var se *httpx.StatusError
 	if errors.As(err, &se) {
-		if se.Status == http.StatusConflict || (se.Status >= 400 && saysExists(se.Message)) {
+		if se.Status == http.StatusConflict || (se.Status >= 400 && httpx.SaysExists(se.Message)) {
 			return fmt.Errorf("%w: %w", ErrExists, err)
 		}
 		return err
 	}
 	var ae *APIError
-	if errors.As(err, &ae) && saysExists(ae.Message) {
+	if errors.As(err, &ae) && httpx.SaysExists(ae.Message) {
 		return fmt.Errorf("%w: %w", ErrExists, err)
 	}
 	return err

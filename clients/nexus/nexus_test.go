@@ -328,8 +328,8 @@ func TestSaysExistsIgnoresNegations(t *testing.T) {
 		"service doesn't exist":         false,
 		"":                              false,
 	} {
-		if got := saysExists(msg); got != want {
-			t.Errorf("saysExists(%q) = %v", msg, got)
+		if got := httpx.SaysExists(msg); got != want {
+			t.Errorf("SaysExists(%q) = %v", msg, got)
 		}
 	}
 }

@@ -377,18 +377,8 @@ func (db *DB) fail(ctx context.Context, doing string, err error, secrets ...stri
 	if h := hint(ctx, err); h != "" {
 		msg += ": " + h
 	}
-	return &maskedError{msg: msg, err: err}
+	return redact.WithText(msg, err)
 }
-
-// maskedError carries a message scrubbed of secrets while keeping the
-// driver's error reachable for errors.Is and errors.As.
-type maskedError struct {
-	msg string
-	err error
-}
-
-func (e *maskedError) Error() string { return e.msg }
-func (e *maskedError) Unwrap() error { return e.err }
 
 // maskText replaces every given secret in s, in any encoding it could appear in.
 func maskText(s string, secrets ...string) string {

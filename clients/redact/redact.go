@@ -318,3 +318,26 @@ func Value(v string) string {
 	}
 	return Mask
 }
+
+// Masked is an error whose text went through a redactor, with the original
+// error still reachable for errors.Is and errors.As.
+type Masked struct {
+	Msg string
+	Err error
+}
+
+func (e *Masked) Error() string { return e.Msg }
+func (e *Masked) Unwrap() error { return e.Err }
+
+// Wrap returns err with its text redacted (nil for nil). Use it for errors
+// built from what a server or driver said: they may echo a secret anywhere.
+func (r *Redactor) Wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Masked{Msg: r.Error(err), Err: err}
+}
+
+// WithText returns an error that reads msg (already redacted by the caller)
+// and unwraps to err.
+func WithText(msg string, err error) error { return &Masked{Msg: msg, Err: err} }
