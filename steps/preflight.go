@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/gws"
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 )
 
 // Check is one independent preflight check. The wizard runs them side by
@@ -64,6 +66,12 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 				return "checked by step tenant-token, once auth-client has made the client", nil
 			}
 			tok, err := e.Auth.PasswordToken(ctx, e.In.Get(KeyClientID), secret, TenantUsername(e.CCID(), e.In.Get(KeyTenantUser)), e.In.Get(KeyTenantPass))
+			if err != nil && strings.Contains(err.Error(), "invalid_client") {
+				// Not the tenant's password: Auth refuses the client secret
+				// this keyring holds (rotated elsewhere, or another keyring).
+				return "", fmt.Errorf("%w: the client secret in the keyring (%s / %s) is not accepted: run `nexus-onboard run --only auth-client,register-gws --rotate-secret`",
+					err, secrets.Service, secrets.Account(e.CCID(), secrets.ClientSecret))
+			}
 			if err != nil {
 				return "", err
 			}

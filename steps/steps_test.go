@@ -244,3 +244,25 @@ func TestPlanUsesTheClientsRequestBuilders(t *testing.T) {
 		t.Errorf("planning sent %d requests", n)
 	}
 }
+
+func TestPreflightBlamesAStaleClientSecretNotThePassword(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.run(t, steps.Options{}, steps.IDAuthClient); err != nil {
+		t.Fatal(err)
+	}
+	stale := "stale-secret-from-another-keyring-0123456789"
+	f.kr.Set(context.Background(), secrets.Account(f.sb.CCID, secrets.ClientSecret), stale)
+	e := f.env(t, steps.Options{})
+	sel, _ := steps.Select(nil, nil, e.In)
+	for _, c := range steps.PreflightChecks(e, sel) {
+		if c.Name != "Tenant user can log in" {
+			continue
+		}
+		_, err := c.Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "--rotate-secret") || strings.Contains(e.Redactor.Error(err), stale) {
+			t.Fatalf("err = %v", err)
+		}
+		return
+	}
+	t.Fatal("no tenant login check")
+}

@@ -167,6 +167,8 @@ func fixKey(r checkRow) string {
 		return steps.KeyCAFile
 	case strings.Contains(r.err, "OS keyring"):
 		return "keyring"
+	case strings.Contains(r.err, "--rotate-secret"):
+		return "client secret"
 	}
 	return r.key
 }
