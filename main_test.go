@@ -648,3 +648,23 @@ func TestSecretLeakScan(t *testing.T) {
 		t.Error("--reveal printed the key to stderr too")
 	}
 }
+
+func TestPlanNeedsNoSecrets(t *testing.T) {
+	w := newWorld(t)
+	data, _ := os.ReadFile(w.cfg)
+	var keep []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "gws_admin_password:") && !strings.HasPrefix(l, "tenant_password:") && !strings.HasPrefix(l, "ucs_api_key:") {
+			keep = append(keep, l)
+		}
+	}
+	cfg := filepath.Join(w.dir, "nosecrets.yaml")
+	os.WriteFile(cfg, []byte(strings.Join(keep, "\n")), 0o600)
+	r := w.run(t, "plan", "--config", cfg, "--state-dir", w.stateDir)
+	if r.code != 0 || !strings.Contains(r.stdout, "POST "+w.sb.AuthURL+"/auth/v3/ops/clients") {
+		t.Fatalf("plan without secrets: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := w.run(t, "run", "--config", cfg, "--state-dir", w.stateDir); r.code != 2 || !strings.Contains(r.stderr, "gws_admin_password: required") {
+		t.Fatalf("run without secrets: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,7 +77,12 @@ func (a *App) prepare(ctx context.Context, c *common, only, skip []string, opts 
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
-	problems = append(problems, steps.Validate(vals, sel.Required(vals))...)
+	required := sel.Required(vals)
+	if !preflight {
+		// A plan masks every secret anyway: it needs none of them.
+		required = slices.DeleteFunc(required, func(k string) bool { in, _ := steps.LookupInput(k); return in.Secret() })
+	}
+	problems = append(problems, steps.Validate(vals, required)...)
 	if len(problems) > 0 {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nNothing was changed.", problems)}
 	}
