@@ -273,6 +273,11 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("state file mode %o", fi.Mode().Perm())
 	}
 
+	// `steps -o json` reports the saved outcome in the same shape.
+	if saved := parseDoc(t, w.run(t, "steps", "--config", w.cfg, "--state-dir", w.stateDir, "-o", "json")); len(saved) != 9 || saved["tenant"] != "done" || saved["designer-env"] != "manual" {
+		t.Errorf("steps -o json: %v", saved)
+	}
+
 	// Second run: nothing new anywhere, and only the checks are sent.
 	before := len(w.sb.Requests())
 	r2, got2 := w.runJSON(t)

@@ -55,11 +55,15 @@ func indent(s, prefix string) string {
 
 func (a *App) stepsCommand() *cobra.Command {
 	var c common
+	var output string
 	cmd := &cobra.Command{
 		Use:   "steps",
 		Short: "List the steps with their status from the last run",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return usageErr("--output must be text or json (got %q)", output)
+			}
 			vals, _, _ := c.load(a)
 			store := c.store(a.Environ)
 			cc := vals.Get(steps.KeyCCID)
@@ -69,6 +73,21 @@ func (a *App) stepsCommand() *cobra.Command {
 				if st, err = store.Load(cc); err != nil {
 					return &ExitError{Code: ExitUsage, Err: err}
 				}
+			}
+			if output == "json" {
+				// The same shape as `run --output json`, from the saved state;
+				// steps never run are "not-run".
+				var recs []*steps.Record
+				for _, s := range steps.All {
+					r := &steps.Record{ID: s.ID, Status: steps.StatusNotRun}
+					if st != nil && st.Steps[s.ID] != nil {
+						r = st.Steps[s.ID]
+					}
+					recs = append(recs, r)
+				}
+				return writeJSON(a.Stdout, recs, "")
+			}
+			if cc != "" {
 				fmt.Fprintf(a.Stdout, "contact center %s (state %s)\n\n", cc, store.Path(cc))
 			} else {
 				fmt.Fprintln(a.Stdout, "no contact center known yet: no run has saved a state")
@@ -96,6 +115,7 @@ func (a *App) stepsCommand() *cobra.Command {
 		},
 	}
 	c.register(cmd.Flags())
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json (the shape of run --output json)")
 	return cmd
 }
 
