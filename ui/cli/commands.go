@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -170,35 +171,27 @@ func (a *App) secretsCommand() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	nameArg := func(args []string) (string, error) {
-		for _, n := range secretNames {
-			if args[0] == n {
-				return n, nil
-			}
+	// account resolves "client_secret|nexus_api_key" and the one contact
+	// center meant into a keyring account.
+	account := func(args []string) (string, error) {
+		if !slices.Contains(secretNames, args[0]) {
+			return "", usageErr("unknown secret %q: one of %s", args[0], strings.Join(secretNames, ", "))
 		}
-		return "", usageErr("unknown secret %q: one of %s", args[0], strings.Join(secretNames, ", "))
-	}
-	oneCC := func() (string, error) {
 		list := ccs()
 		if len(list) != 1 {
 			return "", usageErr("say which contact center with --cc-id (known: %s)", strings.Join(list, ", "))
 		}
-		return list[0], nil
+		return secrets.Account(list[0], args[0]), nil
 	}
 	show := &cobra.Command{
 		Use:   "show client_secret|nexus_api_key",
 		Short: "Show one entry (masked unless --reveal)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args)
+			acct, err := account(args)
 			if err != nil {
 				return err
 			}
-			cc, err := oneCC()
-			if err != nil {
-				return err
-			}
-			acct := secrets.Account(cc, name)
 			v, err := secrets.Store{}.Get(cmd.Context(), acct)
 			if err != nil {
 				return &ExitError{Code: ExitStepFailed, Err: fmt.Errorf("%s / %s: %w", secrets.Service, acct, err)}
@@ -217,15 +210,10 @@ func (a *App) secretsCommand() *cobra.Command {
 		Short: "Delete one entry from the keyring",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args)
+			acct, err := account(args)
 			if err != nil {
 				return err
 			}
-			cc, err := oneCC()
-			if err != nil {
-				return err
-			}
-			acct := secrets.Account(cc, name)
 			if !yes && !confirm(a, fmt.Sprintf("Delete %s / %s from the keyring? It cannot be read back from Genesys.", secrets.Service, acct)) {
 				return &ExitError{Code: ExitUsage, Err: errors.New("not deleted")}
 			}
