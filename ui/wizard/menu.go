@@ -58,14 +58,7 @@ func (mn *menuScreen) record(id string) *steps.Record {
 
 func (mn *menuScreen) layout(w, h int) {
 	mn.w, mn.h = w, h
-	mn.wide = w >= wideWidth
-	if mn.wide {
-		mn.listW = 56
-		mn.pane.setSize(w-mn.listW-3, h-2)
-	} else {
-		mn.listW = w
-		mn.pane.setSize(w, h-len(steps.All)-4)
-	}
+	mn.wide, mn.listW = mn.pane.place(w, h, 56, len(steps.All), 4)
 	mn.refresh()
 }
 

@@ -105,14 +105,7 @@ func planLines(st steps.Step, env *steps.Env) []styled {
 
 func (p *planScreen) layout(w, h int) {
 	p.w, p.h = w, h
-	p.wide = w >= wideWidth
-	if p.wide {
-		p.listW = 46
-		p.pane.setSize(w-p.listW-3, h-2)
-	} else {
-		p.listW = w
-		p.pane.setSize(w, h-len(p.rows)-4)
-	}
+	p.wide, p.listW = p.pane.place(w, h, 46, len(p.rows), 4)
 	p.refresh()
 }
 

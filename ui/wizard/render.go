@@ -21,6 +21,19 @@ type pane struct {
 	width int
 }
 
+// place lays out a step list and this pane for a w×h body: side by side
+// (list listW wide) from wideWidth columns, else the pane below the list's
+// rows and chrome lines. It returns whether the layout is wide and the
+// list's width.
+func (p *pane) place(w, h, listW, rows, chrome int) (bool, int) {
+	if w >= wideWidth {
+		p.setSize(w-listW-3, h-2)
+		return true, listW
+	}
+	p.setSize(w, h-rows-chrome)
+	return false, w
+}
+
 func newPane() pane {
 	vp := viewport.New()
 	// The screens route keys themselves: ↑/↓ move through lists.

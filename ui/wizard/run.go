@@ -373,14 +373,7 @@ func (m *model) startRunIDs(ids []string) tea.Cmd {
 
 func (r *runScreen) layout(w, h int) {
 	r.w, r.h = w, h
-	r.wide = w >= wideWidth
-	if r.wide {
-		r.listW = 48
-		r.pane.setSize(w-r.listW-3, h-2)
-	} else {
-		r.listW = w
-		r.pane.setSize(w, h-len(r.rows)-3)
-	}
+	r.wide, r.listW = r.pane.place(w, h, 48, len(r.rows), 3)
 	r.refresh()
 }
 
