@@ -673,3 +673,20 @@ func TestPlanNeedsNoSecrets(t *testing.T) {
 		t.Fatalf("run without secrets: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// Without a config, the last-used contact center and its saved inputs are
+// used, but never for a run aimed at another environment.
+func TestLastRunFillsInOnlyForTheSameEnvironment(t *testing.T) {
+	w := newWorld(t)
+	if r := w.run(t, "run", "--config", w.cfg, "--state-dir", w.stateDir, "--only", "chat-service-uri"); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	r := w.run(t, "plan", "--state-dir", w.stateDir, "--only", "chat-service-uri")
+	if r.code != 0 || !strings.Contains(r.stdout, w.sb.AuthURL+"/environment/v3/contact-centers/"+w.cc+"/settings") {
+		t.Errorf("plan from the last run's inputs: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = w.run(t, "plan", "--state-dir", w.stateDir, "--only", "chat-service-uri", "--auth-url", "https://other-auth.example")
+	if r.code != 2 || !strings.Contains(r.stderr, "nexus_url: required") || strings.Contains(r.stdout, w.cc) {
+		t.Errorf("another environment got the last run's inputs: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

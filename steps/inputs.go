@@ -176,6 +176,17 @@ func (vs Values) Set(key, val string, src Source) {
 	vs.src[key] = src
 }
 
+// FillSaved adds a last run's saved values below every other source: a
+// value from a flag, the environment or the config file is kept. Secrets are
+// never taken from saved state (it holds none).
+func (vs Values) FillSaved(saved map[string]string) {
+	for k, v := range saved {
+		if in, ok := LookupInput(k); ok && !in.Secret() && v != "" {
+			vs.Set(k, v, FromSaved)
+		}
+	}
+}
+
 // Clone copies the values.
 func (vs Values) Clone() Values {
 	out := NewValues()
@@ -292,11 +303,7 @@ func Load(s Sources) (Values, []string, Problems) {
 			vs.Set(in.Key, in.Default, FromDefault)
 		}
 	}
-	for k, v := range s.Saved {
-		if in, ok := LookupInput(k); ok && !in.Secret() && v != "" {
-			vs.Set(k, v, FromSaved)
-		}
-	}
+	vs.FillSaved(s.Saved)
 	if s.ConfigPath != "" {
 		cfg, w, ps := readConfig(s.ConfigPath)
 		warnings = append(warnings, w...)

@@ -123,11 +123,10 @@ func (c *common) load(a *App) (steps.Values, []string, steps.Problems) {
 			flags[key] = *p
 		}
 	}
-	src := steps.Sources{Flags: flags, Environ: a.Environ, ConfigPath: c.config}
-	// A first pass finds the contact center, whose saved inputs come next.
-	first, _, _ := steps.Load(src)
+	vals, warnings, problems := steps.Load(steps.Sources{Flags: flags, Environ: a.Environ, ConfigPath: c.config})
+	// The last run's saved inputs of the contact center fill what is unset.
 	st := c.store(a.Environ)
-	cc, fromLast := first.Get(steps.KeyCCID), false
+	cc, fromLast := vals.Get(steps.KeyCCID), false
 	if cc == "" {
 		cc, fromLast = st.Last(), true
 	}
@@ -135,13 +134,13 @@ func (c *common) load(a *App) (steps.Values, []string, steps.Problems) {
 		if saved, err := st.Load(cc); err == nil {
 			// The last-used contact center only fills in for a run aimed at
 			// the same environment: never mix two environments' values.
-			auth := first.Get(steps.KeyAuthURL)
+			auth := vals.Get(steps.KeyAuthURL)
 			if !fromLast || auth == "" || auth == saved.Inputs[steps.KeyAuthURL] {
-				src.Saved = saved.Inputs
+				vals.FillSaved(saved.Inputs)
 			}
 		}
 	}
-	return steps.Load(src)
+	return vals, warnings, problems
 }
 
 // Main runs the command line and returns the exit code.
