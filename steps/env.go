@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/gws"
@@ -168,14 +167,3 @@ func (e *Env) database(ctx context.Context) (*nexusdb.DB, error) {
 	e.db = db
 	return db, nil
 }
-
-// stateDirFromEnv is a small helper for the default store.
-func stateDirFromEnv() string {
-	if d := os.Getenv(EnvPrefix + "STATE_DIR"); d != "" {
-		return d
-	}
-	return DefaultStateDir()
-}
-
-// DefaultStore is the state store at $NEXUS_ONBOARD_STATE_DIR or the XDG default.
-func DefaultStore() Store { return Store{Dir: stateDirFromEnv()} }
