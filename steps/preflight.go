@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -69,8 +70,8 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 			if err != nil && strings.Contains(err.Error(), "invalid_client") {
 				// Not the tenant's password: Auth refuses the client secret
 				// this keyring holds (rotated elsewhere, or another keyring).
-				return "", fmt.Errorf("%w: the client secret in the keyring (%s / %s) is not accepted: run `nexus-onboard run --only auth-client,register-gws --rotate-secret`",
-					err, secrets.Service, secrets.Account(e.CCID(), secrets.ClientSecret))
+				return "", fmt.Errorf("%w: %w (%s / %s): run `nexus-onboard run --only auth-client,register-gws --rotate-secret`",
+					err, ErrStaleClientSecret, secrets.Service, secrets.Account(e.CCID(), secrets.ClientSecret))
 			}
 			if err != nil {
 				return "", err
@@ -95,6 +96,31 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 		}})
 	}
 	return cs
+}
+
+// ErrStaleClientSecret means Auth refuses the client secret the keyring holds.
+var ErrStaleClientSecret = errors.New("the client secret in the keyring is not accepted")
+
+// Fix targets that are not inputs.
+const (
+	FixKeyring      = "keyring"
+	FixClientSecret = "client secret"
+)
+
+// FixKey names what fixes a failed check: an input key, FixKeyring or
+// FixClientSecret; def (the check's own Key) when the error says nothing
+// more precise. An untrusted certificate is fixed by ca_file, not the URL.
+func FixKey(err error, def string) string {
+	var unknownCA x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &unknownCA):
+		return KeyCAFile
+	case errors.Is(err, secrets.ErrUnavailable):
+		return FixKeyring
+	case errors.Is(err, ErrStaleClientSecret):
+		return FixClientSecret
+	}
+	return def
 }
 
 // pingURL checks that a base URL answers over verified TLS.

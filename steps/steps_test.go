@@ -266,3 +266,41 @@ func TestPreflightBlamesAStaleClientSecretNotThePassword(t *testing.T) {
 	}
 	t.Fatal("no tenant login check")
 }
+
+func TestFixKeyNamesWhatFixesACheck(t *testing.T) {
+	f := newFixture(t)
+	vals := f.vals.Clone()
+	vals.Set(steps.KeyCAFile, "", steps.FromUser) // the sandbox's CA is not trusted now
+	e, err := steps.NewEnv(vals, steps.Options{Keyring: f.kr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	sel, _ := steps.Select(nil, nil, e.In)
+	found := false
+	for _, c := range steps.PreflightChecks(e, sel) {
+		if c.Key != steps.KeyAuthURL {
+			continue
+		}
+		found = true
+		_, err := c.Run(context.Background())
+		if got := steps.FixKey(err, c.Key); err == nil || got != steps.KeyCAFile {
+			t.Errorf("untrusted certificate: FixKey = %q (err %v)", got, err)
+		}
+	}
+	if !found {
+		t.Fatal("no Auth URL check")
+	}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("probe: %w", secrets.ErrUnavailable), steps.FixKeyring},
+		{fmt.Errorf("token: %w", steps.ErrStaleClientSecret), steps.FixClientSecret},
+		{fmt.Errorf("401 Unauthorized"), steps.KeyTenantPass},
+	} {
+		if got := steps.FixKey(c.err, steps.KeyTenantPass); got != c.want {
+			t.Errorf("FixKey(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}

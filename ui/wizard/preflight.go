@@ -32,6 +32,7 @@ type preflightScreen struct {
 type checkDoneMsg struct {
 	gen, idx  int
 	note, err string
+	key       string // what fixes the failure (steps.FixKey)
 	dur       time.Duration
 }
 
@@ -103,7 +104,7 @@ func (m *model) toPreflight() tea.Cmd {
 			note, err := run(ctx)
 			msg := checkDoneMsg{gen: gen, idx: i, note: red.String(note), dur: time.Since(t0)}
 			if err != nil {
-				msg.err = red.Error(err)
+				msg.err, msg.key = red.Error(err), steps.FixKey(err, c.Key)
 			}
 			return msg
 		})
@@ -120,6 +121,9 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 		}
 		r := &p.rows[msg.idx]
 		r.done, r.note, r.err, r.dur = true, msg.note, msg.err, msg.dur
+		if msg.key != "" {
+			r.key = msg.key
+		}
 		if p.pending() == 0 {
 			p.cancel()
 			if f := p.failed(); len(f) > 0 {
@@ -147,7 +151,6 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 				return m.toPlan()
 			}
 			r := p.rows[failed[min(p.cursor, len(failed)-1)]]
-			r.key = fixKey(r)
 			if _, isInput := steps.LookupInput(r.key); !isInput {
 				m.setNotice(noticeErr, "%s: fix it outside the wizard, then press r to check again.", r.name)
 				return nil
@@ -157,20 +160,6 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
-}
-
-// fixKey is the input that fixes a failed check: the check's own, except
-// for an untrusted certificate, which the CA file fixes, not the URL.
-func fixKey(r checkRow) string {
-	switch {
-	case strings.Contains(r.err, "set ca_file"):
-		return steps.KeyCAFile
-	case strings.Contains(r.err, "OS keyring"):
-		return "keyring"
-	case strings.Contains(r.err, "--rotate-secret"):
-		return "client secret"
-	}
-	return r.key
 }
 
 // problemsText lists input problems on one line each.
@@ -234,8 +223,8 @@ func (p *preflightScreen) view(m *model) string {
 			note := r.note
 			if r.err != "" {
 				note = "failed"
-				if _, ok := steps.LookupInput(fixKey(r)); ok {
-					note += ": check " + fixKey(r)
+				if _, ok := steps.LookupInput(r.key); ok {
+					note += ": check " + r.key
 				}
 			}
 			room := w - nameW - 14
@@ -258,8 +247,8 @@ func (p *preflightScreen) view(m *model) string {
 	if p.pending() == 0 && len(failed) > 0 {
 		r := p.rows[sel]
 		b.WriteString("\n")
-		if _, ok := steps.LookupInput(fixKey(r)); ok {
-			b.WriteString(fmt.Sprintf("enter opens %s in the form; r checks again.", stBold.Render(fixKey(r))))
+		if _, ok := steps.LookupInput(r.key); ok {
+			b.WriteString(fmt.Sprintf("enter opens %s in the form; r checks again.", stBold.Render(r.key)))
 		} else {
 			b.WriteString("Fix it outside the wizard, then press r to check again.")
 		}
