@@ -546,7 +546,7 @@ func (f *formScreen) view() string {
 		}
 		name := fmt.Sprintf("%d %s", f.number(i), f.pages[i].title)
 		if i == f.page {
-			crumbs = append(crumbs, stCrumbOn.Render(name))
+			crumbs = append(crumbs, crumbOn(name))
 		} else {
 			crumbs = append(crumbs, stCrumb.Render(name))
 		}

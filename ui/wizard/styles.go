@@ -193,3 +193,7 @@ func sideBySide(left, right string, lw, h int, gap string) string {
 
 // ansiWidth is the width of s in cells, escape sequences not counted.
 func ansiWidth(s string) int { return ansi.StringWidth(s) }
+
+// crumbOn marks where the user is in a breadcrumb. The brackets carry the
+// mark where styles are dropped (TERM=dumb) or unseen (screen readers).
+func crumbOn(name string) string { return stCrumbOn.Render("[" + name + "]") }

@@ -581,16 +581,16 @@ func (m *model) headerView() string {
 	var parts []string
 	switch m.screen {
 	case scrMenu, scrTranscript:
-		parts = append(parts, stCrumbOn.Render("Step menu"))
+		parts = append(parts, crumbOn("Step menu"))
 		if m.screen == scrTranscript {
-			parts = append(parts, stCrumbOn.Render("Transcript"))
+			parts = append(parts, crumbOn("Transcript"))
 		} else {
 			parts = append(parts, stCrumb.Render("enter re-runs a step, e edits the inputs"))
 		}
 	default:
 		for _, c := range crumbs {
 			if c.s == m.screen {
-				parts = append(parts, stCrumbOn.Render(c.name))
+				parts = append(parts, crumbOn(c.name))
 			} else {
 				parts = append(parts, stCrumb.Render(c.name))
 			}
