@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/ui/cli"
@@ -32,20 +31,18 @@ func main() {
 }
 
 // startSandbox runs the built-in sandbox with a throwaway database when
-// PostgreSQL is installed, and writes a ready config file into dir.
+// PostgreSQL is installed; Start writes a ready config file into dir. Each
+// sandbox gets its own random contact center id and tenant name, so that
+// sandboxes (and their keyring entries and state, which are per contact
+// center) never meet.
 func startSandbox(ctx context.Context, dir string) (*cli.SandboxInfo, error) {
-	sb, err := sandbox.Start(ctx, sandbox.Options{WithDB: true, Dir: dir})
+	sb, err := sandbox.Start(ctx, sandbox.Options{WithDB: true, Dir: dir, RandomIdentity: true})
 	if err != nil {
-		return nil, err
-	}
-	cfg := filepath.Join(dir, "nexus-onboard.yaml")
-	if err := sb.WriteConfig(cfg); err != nil {
-		sb.Close()
 		return nil, err
 	}
 	return &cli.SandboxInfo{
 		AuthURL: sb.AuthURL, GWSURL: sb.GWSURL, NexusURL: sb.NexusURL, UCSURL: sb.UCSURL,
-		DBURL: sb.DBURL, DBNote: sb.DBNote, ConfigPath: cfg, CCID: sb.CCID,
+		DBURL: sb.DBURL, DBNote: sb.DBNote, ConfigPath: sb.ConfigFile, CCID: sb.CCID,
 		Close: sb.Close,
 	}, nil
 }

@@ -75,6 +75,15 @@ func randomCC(t testing.TB) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
+// account is the keyring account of a secret of the sandbox: the client
+// secret is the environment's, the API key the contact center's.
+func account(sb *sandbox.Sandbox, cc, name string) string {
+	if name == secrets.ClientSecret {
+		return secrets.ClientSecretAccount(sb.AuthURL, sandbox.DefaultClientID)
+	}
+	return secrets.Account(cc, name)
+}
+
 type world struct {
 	sb       *sandbox.Sandbox
 	dir      string
@@ -104,7 +113,7 @@ func newWorld(t testing.TB) *world {
 	}
 	t.Cleanup(func() {
 		for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
-			secrets.Store{}.Delete(context.Background(), secrets.Account(cc, n))
+			secrets.Store{}.Delete(context.Background(), account(sb, cc, n))
 		}
 	})
 	return w
@@ -233,19 +242,21 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	}
 
-	// No needless round trips: one request per call the procedure needs.
-	if n := len(w.sb.Requests()); n != 9 {
-		t.Errorf("first run sent %d requests, want 9", n)
+	// No needless round trips: one request per call the procedure needs,
+	// plus the preflight's 4 (Auth, Digital Channels and GWS reachable, the
+	// ops credentials; the tenant login waits for the client).
+	if n := len(w.sb.Requests()); n != 9+4 {
+		t.Errorf("first run sent %d requests, want 9 + 4 preflight", n)
 	}
 	ctx := context.Background()
-	secret, err := secrets.Store{}.Get(ctx, secrets.Account(w.cc, secrets.ClientSecret))
+	secret, err := secrets.Store{}.Get(ctx, account(w.sb, w.cc, secrets.ClientSecret))
 	if err != nil || len(secret) < 43 {
 		t.Fatalf("client secret in keyring: len %d, %v", len(secret), err)
 	}
-	if got := secretToolLookup(t, secrets.Account(w.cc, secrets.ClientSecret)); got != secret {
+	if got := secretToolLookup(t, account(w.sb, w.cc, secrets.ClientSecret)); got != secret {
 		t.Errorf("secret-tool reads a different client secret")
 	}
-	apiKey := secretToolLookup(t, secrets.Account(w.cc, secrets.NexusAPIKey))
+	apiKey := secretToolLookup(t, account(w.sb, w.cc, secrets.NexusAPIKey))
 	tenants := w.sb.Tenants()
 	if len(tenants) != 1 || tenants[0]["xapikey"] != apiKey {
 		t.Errorf("keyring API key does not match the provisioned tenant (%d tenants)", len(tenants))
@@ -281,8 +292,12 @@ func TestRunEndToEnd(t *testing.T) {
 	// Second run: nothing new anywhere, and only the checks are sent.
 	before := len(w.sb.Requests())
 	r2, got2 := w.runJSON(t)
-	if n := len(w.sb.Requests()) - before; n != 6 {
-		t.Errorf("second run sent %d requests, want 6 (5 checks/tokens + the UCS create that answers 409)", n)
+	// Preflight: 3 pings, the contact centers, the client, its token and the
+	// tenant login (7). Steps: the contact centers, the client (its token is
+	// the preflight's), verify-client's token, the settings, the tenant
+	// login, and the UCS and tenant creates that answer 409 (7).
+	if n := len(w.sb.Requests()) - before; n != 7+7 {
+		t.Errorf("second run sent %d requests, want 7 preflight + 7 steps", n)
 	}
 	if r2.code != 0 {
 		t.Fatalf("second run exit %d\n%s", r2.code, r2.stderr)
@@ -499,7 +514,7 @@ func TestResetRemovesOnlyWhatItCreated(t *testing.T) {
 		}
 	}
 	for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
-		if _, err := (secrets.Store{}).Get(context.Background(), secrets.Account(w.cc, n)); err == nil {
+		if _, err := (secrets.Store{}).Get(context.Background(), account(w.sb, w.cc, n)); err == nil {
 			t.Errorf("keyring still has %s", n)
 		}
 	}
@@ -621,8 +636,8 @@ func TestSecretLeakScan(t *testing.T) {
 	add("secrets-show", w.runChild(t, env, "secrets", "show", "nexus_api_key", "--config", w.cfg, "--state-dir", w.stateDir))
 
 	ctx := context.Background()
-	clientSecret, _ := secrets.Store{}.Get(ctx, secrets.Account(w.cc, secrets.ClientSecret))
-	apiKey, _ := secrets.Store{}.Get(ctx, secrets.Account(w.cc, secrets.NexusAPIKey))
+	clientSecret, _ := secrets.Store{}.Get(ctx, account(w.sb, w.cc, secrets.ClientSecret))
+	apiKey, _ := secrets.Store{}.Get(ctx, account(w.sb, w.cc, secrets.NexusAPIKey))
 	dbPass := ""
 	if u, err := url.Parse(w.sb.DBURL); err == nil {
 		dbPass, _ = u.User.Password()

@@ -280,9 +280,10 @@ func newShard(t *testing.T, cases int) *shard {
 	}
 	t.Cleanup(func() {
 		for _, cc := range ccs {
-			for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
-				secrets.Store{}.Delete(context.Background(), secrets.Account(cc, n))
-			}
+			secrets.Store{}.Delete(context.Background(), secrets.Account(cc, secrets.NexusAPIKey))
+		}
+		for i := 1; i <= len(ccs); i++ {
+			secrets.Store{}.Delete(context.Background(), secrets.ClientSecretAccount(sb.AuthURL, fmt.Sprintf("nexus_client_%d", i)))
 		}
 	})
 	return &shard{sb: sb, ccs: ccs, base: base}
@@ -318,6 +319,15 @@ func (sh *shard) next(t *testing.T) *mcase {
 	}
 	c.writeConfig(t, c.cfg, nil)
 	return c
+}
+
+// account is the keyring account of a secret of the case: its client's
+// secret is kept per environment and client id.
+func (c *mcase) account(name string) string {
+	if name == secrets.ClientSecret {
+		return secrets.ClientSecretAccount(c.sb.AuthURL, c.clientID)
+	}
+	return secrets.Account(c.cc, name)
 }
 
 // writeConfig writes the case's config with some values replaced.
@@ -364,7 +374,10 @@ func (d matrixDoc) step(id string) (status steps.Status, text string) {
 // cli runs the command in process with the case's state dir and JSON output.
 func (c *mcase) cli(t *testing.T, label string, args ...string) (result, matrixDoc) {
 	t.Helper()
-	r := c.run(t, append([]string{"run", "--state-dir", c.stateDir, "--output", "json"}, args...)...)
+	// The step matrix aims each fault at a step: without --no-preflight the
+	// preflight would meet the faults on the routes it shares with the
+	// steps (TestPreflightFaultsStopBeforeAnyChange covers that).
+	r := c.run(t, append([]string{"run", "--state-dir", c.stateDir, "--output", "json", "--no-preflight"}, args...)...)
 	return r, c.parse(t, label, r)
 }
 
@@ -524,11 +537,11 @@ func (c *mcase) checkAllCreated(t *testing.T) {
 func (c *mcase) checkSingle(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	secret, err := secrets.Store{}.Get(ctx, secrets.Account(c.cc, secrets.ClientSecret))
+	secret, err := secrets.Store{}.Get(ctx, c.account(secrets.ClientSecret))
 	if err != nil {
 		t.Errorf("client secret in keyring: %v", err)
 	}
-	apiKey, err := secrets.Store{}.Get(ctx, secrets.Account(c.cc, secrets.NexusAPIKey))
+	apiKey, err := secrets.Store{}.Get(ctx, c.account(secrets.NexusAPIKey))
 	if err != nil {
 		t.Errorf("API key in keyring: %v", err)
 	}
@@ -607,7 +620,7 @@ func (c *mcase) checkNoLeak(t *testing.T) {
 		}
 	}
 	for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
-		if v, err := (secrets.Store{}).Get(ctx, secrets.Account(c.cc, n)); err == nil {
+		if v, err := (secrets.Store{}).Get(ctx, c.account(n)); err == nil {
 			all = append(all, v)
 		}
 	}
@@ -711,6 +724,18 @@ func refusedCase(t *testing.T, sh *shard, st matrixStep) {
 	g := newTCPGate(t, hostOfURL(target))
 	cfg := filepath.Join(c.dir, "gated.yaml")
 	c.writeConfig(t, cfg, map[string]string{key: "https://" + g.addr})
+	if key == steps.KeyAuthURL {
+		// The client secret is kept per Auth URL: the gate is another URL
+		// of the same Auth, so it gets the same secret.
+		ctx := context.Background()
+		gated := secrets.ClientSecretAccount("https://"+g.addr, c.clientID)
+		if v, err := (secrets.Store{}).Get(ctx, c.account(secrets.ClientSecret)); err == nil {
+			if err := (secrets.Store{}).Set(ctx, gated, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() { secrets.Store{}.Delete(ctx, gated) })
+	}
 	var refused atomic.Int32
 	recs, err := c.inProcess(t, cfg, []string{st.id}, func(ev steps.Event) {
 		if ev.Kind == steps.EventExchange && ev.Step == st.id && ev.Exchange.Status == 0 && strings.Contains(ev.Exchange.Error, "refused") {
@@ -995,7 +1020,7 @@ func stateDirFault(t *testing.T, sh *shard, st matrixStep, kind string) {
 	h := c.holdStep(t, st, 1500*time.Millisecond)
 	done := make(chan result, 1)
 	go func() {
-		done <- c.run(t, append([]string{"run", "--state-dir", c.stateDir, "--output", "json"}, args...)...)
+		done <- c.run(t, append([]string{"run", "--state-dir", c.stateDir, "--output", "json", "--no-preflight"}, args...)...)
 	}()
 	waitUntil(t, st.id+" in flight", h.seen)
 	before, had := c.stateIfAny(t)
@@ -1082,7 +1107,7 @@ func signalCase(t *testing.T, sh *shard, st matrixStep, sig syscall.Signal) {
 	c := sh.next(t)
 	args := c.faultArgs(t, st, c.cfg)
 	h := c.holdStep(t, st, time.Minute)
-	cmd := exec.Command(os.Args[0], append([]string{"run", "--state-dir", c.stateDir, "--output", "json"}, args...)...)
+	cmd := exec.Command(os.Args[0], append([]string{"run", "--state-dir", c.stateDir, "--output", "json", "--no-preflight"}, args...)...)
 	cmd.Env = append(os.Environ(), "NEXUS_ONBOARD_TEST_AS_MAIN=1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -1280,7 +1305,7 @@ func lostWriteCase(t *testing.T, sh *shard, st matrixStep, lf lostFault) {
 		// What the warning asks of the admin: store the key from Digital Channels.
 		for _, tn := range c.sb.Tenants() {
 			if tn["id"] == c.cc {
-				secrets.Store{}.Set(context.Background(), secrets.Account(c.cc, secrets.NexusAPIKey), tn["xapikey"].(string))
+				secrets.Store{}.Set(context.Background(), c.account(secrets.NexusAPIKey), tn["xapikey"].(string))
 			}
 		}
 	}

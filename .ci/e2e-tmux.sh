@@ -8,6 +8,8 @@
 #  2. The support path at 120x40, against `sandbox --serve` with an injected
 #     failure: the wizard stops at the failed step; reopened, it shows the
 #     step menu on that step; the step is re-run alone, then the rest.
+#  3. Ctrl+C while auth-client waits for its answer, then the wizard again:
+#     it resumes and finishes with no rotation.
 #
 # Needs tmux, gnome-keyring, dbus and secret-tool (.ci/test installs them);
 # PostgreSQL makes register-gws real. It runs in its own keyring session.
@@ -109,15 +111,19 @@ check_state() {
   echo "state ok: $file"
 }
 
-# check_keyring CC: both entries present, read back outside the tool.
+# check_keyring CC CONFIG: both entries present, read back outside the tool:
+# the client secret under the environment's account (auth host, client id),
+# the API key under the contact center's.
 check_keyring() {
-  local name value
-  for name in client_secret nexus_api_key; do
-    value=$(secret-tool lookup service nexus-onboard username "$1/$name") || fail "keyring: no $1/$name"
-    [ ${#value} -ge 16 ] || fail "keyring: $1/$name is too short"
+  local auth acct value
+  auth=$(cfg_value "$2" auth_url)
+  auth=${auth#https://}
+  for acct in "$auth/nexus_client/client_secret" "$1/nexus_api_key"; do
+    value=$(secret-tool lookup service nexus-onboard username "$acct") || fail "keyring: no $acct"
+    [ ${#value} -ge 16 ] || fail "keyring: $acct is too short"
     secrets_seen+=("$value")
   done
-  echo "keyring ok: nexus-onboard / $1/{client_secret,nexus_api_key}"
+  echo "keyring ok: nexus-onboard / $auth/nexus_client/client_secret, $1/nexus_api_key"
 }
 
 # ---- 1. the whole onboarding with `nexus-onboard sandbox`, 80x24 -------------
@@ -136,7 +142,7 @@ cc=$(cfg_value "$work/sbx/nexus-onboard.yaml" cc_id)
 secrets_seen=("$(cfg_value "$work/sbx/nexus-onboard.yaml" gws_admin_password)"
   "$(cfg_value "$work/sbx/nexus-onboard.yaml" tenant_password)"
   "$(cfg_value "$work/sbx/nexus-onboard.yaml" ucs_api_key)")
-check_keyring "$cc"
+check_keyring "$cc" "$work/sbx/nexus-onboard.yaml"
 apikey=$(secret-tool lookup service nexus-onboard username "$cc/nexus_api_key")
 T capture-pane -p -t one | grep -qF -- "$apikey" && fail "the summary shows the API key before r"
 keys r
@@ -153,9 +159,9 @@ check_state "$work/sbx/state" "$cc"
 
 # ---- 2. the support path, 120x40 ---------------------------------------------
 echo "pass 2: injected failure, reopen, step menu, re-run (120x40)"
-# The same default contact center: start without its keyring entries.
-secret-tool clear service nexus-onboard username "$cc/client_secret"
-secret-tool clear service nexus-onboard username "$cc/nexus_api_key"
+# The sandbox removed its keyring entries when it stopped: a new sandbox
+# (its own contact center and ports) meets none of them.
+! secret-tool lookup service nexus-onboard username "$cc/nexus_api_key" >/dev/null || fail "the stopped sandbox left its API key in the keyring"
 pane=srv
 T new-session -d -s srv -x 120 -y 40 \
   "NEXUS_SANDBOX_FAULTS='POST /nexus/v3/provisioning/tenants 500 x1' '$bin' sandbox --serve --dir '$work/srv'"
@@ -197,6 +203,48 @@ wait_for "Onboarding complete for contact center"
 keys q
 [ "$(wait_exit "$work/exit3")" = 0 ] || fail "exit status $(cat "$work/exit3") after the re-run"
 secrets_seen+=("$(cfg_value "$cfg" gws_admin_password)" "$(cfg_value "$cfg" tenant_password)")
-check_keyring "$cc"
+cc=$(cfg_value "$cfg" cc_id)
+check_keyring "$cc" "$cfg"
 check_state "$work/srv/state" "$cc"
+# ---- 3. Ctrl+C during auth-client, then start again --------------------------
+# The client secret is stored before the POST; the answer never comes (the
+# sandbox holds it 8 s, once). Starting the wizard again must finish the
+# onboarding with no rotation and no hand-typed command.
+echo "pass 3: Ctrl+C while auth-client waits, then start again (80x24)"
+pane=srv3
+T new-session -d -s srv3 -x 120 -y 40 \
+  "NEXUS_SANDBOX_FAULTS='POST /auth/v3/ops/clients latency=8s x1' '$bin' sandbox --serve --dir '$work/srv3'"
+wait_for "config:"
+cfg3="$work/srv3/nexus-onboard.yaml"
+wizard3="cd '$work' && '$bin' --config '$cfg3' --state-dir '$work/srv3/state'"
+pane=four
+T new-session -d -s four -x 80 -y 24 "$wizard3; echo \$? > '$work/exit4'; sleep 600"
+fill_form
+keys Enter
+wait_for "Plan: 8 step(s) will run"
+keys Enter
+wait_for "waiting for the answer" 30
+keys C-c
+sleep 0.3
+keys y
+[ "$(wait_exit "$work/exit4")" = 130 ] || fail "exit status $(cat "$work/exit4") after abandoning a running step, want 130"
+
+pane=five
+T new-session -d -s five -x 80 -y 24 "$wizard3; echo \$? > '$work/exit5'; sleep 600"
+wait_for "Step menu"
+keys a
+wait_for "All checks passed" 30
+T capture-pane -p -t five | grep -qF -- "rotate" && fail "preflight after an interrupted auth-client asks for a rotation"
+keys Enter
+wait_for "Plan: "
+keys Enter
+wait_for "Finished: 9 of 9 step(s) OK" 60
+keys Enter
+wait_for "Onboarding complete for contact center"
+keys q
+[ "$(wait_exit "$work/exit5")" = 0 ] || fail "exit status $(cat "$work/exit5") after resuming"
+cc=$(cfg_value "$cfg3" cc_id)
+secrets_seen+=("$(cfg_value "$cfg3" gws_admin_password)" "$(cfg_value "$cfg3" tenant_password)")
+check_keyring "$cc" "$cfg3"
+check_state "$work/srv3/state" "$cc"
 echo "e2e ok"

@@ -265,7 +265,9 @@ func TestValidateBadValues(t *testing.T) {
 		{steps.KeyTenantName, strings.Repeat("n", 1<<20), ""},
 		{steps.KeyAdminUser, "ops:admin", `must not contain ":"`},
 		{steps.KeyClientID, "nexus:client", `must not contain ":"`},
-		{steps.KeyClientID, `nexus'client"; --`, ""},
+		{steps.KeyClientID, `nexus'client";--`, ""},
+		{steps.KeyClientID, `nexus'client"; --`, "white space"},
+		{steps.KeyClientID, `nexus\client%41`, "URL path segment"},
 		{steps.KeyTenantUser, `us:er'"%`, ""},                     // a form field: any printable text but…
 		{steps.KeyTenantUser, `dom\user`, `must not contain "\"`}, // …the separator of <cc_id>\<tenant_user>
 		{steps.KeyAdminPassword, hostileSecret + "\xff", "not valid UTF-8"},
@@ -569,11 +571,11 @@ func TestHostileValuesArriveByteExact(t *testing.T) {
 	}{
 		{name: "quotes and SQL", source: "config",
 			tenantUser: `nex'us"`, tenantPass: sqlInjection + `"\%`, opsPass: `op's:pa"ss\` + sqlInjection,
-			tenantName: `O'Brien "tenant"` + sqlInjection, clientID: `nexus'client"` + sqlInjection,
+			tenantName: `O'Brien "tenant"` + sqlInjection, clientID: `nexus'client";DROP--`,
 			gwsPath: `/gws;v=1/it's/` + url.PathEscape(sqlInjection)},
 		{name: "backslashes percent newlines", source: "env",
 			tenantUser: `dom/user%41`, tenantPass: "line1\nline2\r\n\\%00%zz\t\\n", opsPass: `100% \\ back\slash`,
-			tenantName: `back\slash 100% \n-literal`, clientID: `nexus\client%41`,
+			tenantName: `back\slash 100% \n-literal`, clientID: `nexus$client+41~`,
 			gwsPath: "/%7Euser/a+b,c=d!$&*@x/%25"},
 		{name: "unicode", source: "flags",
 			tenantUser: "ñexus-用户", tenantPass: "пароль-密码-🔑-\u200b-\u202e", opsPass: "ops-ünï-パス",
@@ -623,7 +625,7 @@ func TestHostileValuesArriveByteExact(t *testing.T) {
 				t.Errorf("auth clients %v, want one %q", clientIDs(clients), tt.clientID)
 			}
 
-			secret, err := h.kr.Get(context.Background(), secrets.Account(h.sb.CCID, secrets.ClientSecret))
+			secret, err := h.kr.Get(context.Background(), secrets.ClientSecretAccount(h.sb.AuthURL, tt.clientID))
 			if err != nil {
 				t.Fatal(err)
 			}

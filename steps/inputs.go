@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/redact"
@@ -168,9 +169,15 @@ func (vs Values) Bool(key string) bool { b, _ := strconv.ParseBool(vs.v[key]); r
 func (vs Values) Source(key string) Source { return vs.src[key] }
 
 // Set stores a value when src ranks at least as high as the current one.
+// A UUID (the contact center id) is stored in its canonical lower case,
+// whatever the source: it names files, keyring accounts and request paths,
+// and 578EC98E-… must not be another contact center than 578ec98e-….
 func (vs Values) Set(key, val string, src Source) {
 	if cur, ok := vs.src[key]; ok && rank[cur] > rank[src] {
 		return
+	}
+	if in, ok := LookupInput(key); ok && in.Kind == UUID {
+		val = canonicalUUID(val)
 	}
 	vs.v[key] = val
 	vs.src[key] = src
@@ -207,7 +214,9 @@ func (vs Values) NonSecret() map[string]string {
 			continue
 		}
 		if in.Kind == DSN {
-			val = dsnWithoutPassword(val)
+			if val = dsnWithoutPassword(val); val == "" {
+				continue
+			}
 		}
 		out[in.Key] = val
 	}
@@ -237,33 +246,180 @@ func (vs Values) SecretValues() []string {
 var dsnPasswordParams = []string{"password", "sslpassword"}
 
 // dsnPasswords lists the passwords a PostgreSQL URL holds: in the user info
-// and in the query (postgres://h/db?password=…).
+// and in the query (postgres://h/db?password=…). When parsers may split the
+// URL differently (a reserved character left raw in the password:
+// postgres://u:p@ss@h, which libpq and pgx read as password "p" and host
+// "ss@h"), it also lists every fragment some parser could take for a
+// password, a host or a port, so that even an error naming that "host"
+// shows none of the password.
 func dsnPasswords(dsn string) []string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return nil
-	}
 	var out []string
-	if u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p)
+	if u, err := url.Parse(dsn); err == nil {
+		if u.User != nil {
+			if p, ok := u.User.Password(); ok && p != "" {
+				out = append(out, p)
+			}
+		}
+		q := u.Query()
+		for _, k := range dsnPasswordParams {
+			for _, p := range q[k] {
+				if p != "" {
+					out = append(out, p)
+				}
+			}
 		}
 	}
-	q := u.Query()
-	for _, k := range dsnPasswordParams {
-		for _, p := range q[k] {
-			if p != "" {
-				out = append(out, p)
+	if dsnAmbiguous(dsn) {
+		out = append(out, dsnFragments(dsn)...)
+	}
+	return out
+}
+
+// dsnReserved are the characters that end or split the user info of a URL.
+const dsnReserved = "@:/?#"
+
+// dsnEncodeHint says how to write reserved characters in a URL's user info.
+const dsnEncodeHint = "percent-encode them in the user name and password: @ as %40, : as %3A, / as %2F, # as %23, ? as %3F, % as %25"
+
+// dsnRest is what follows "scheme://", and whether there is such a prefix.
+func dsnRest(dsn string) (string, bool) {
+	_, rest, ok := strings.Cut(dsn, "://")
+	return rest, ok
+}
+
+// dsnRawUserinfoProblem reports whether the raw text of a URL leaves its
+// user info ambiguous: an "@" or a second ":" inside it, or an "@" past the
+// authority where only a "/", "?" or "#" left raw in the password puts one
+// (in the path, in the fragment, or in a query that is not key=value pairs).
+// It quotes nothing.
+func dsnRawUserinfoProblem(dsn string) bool {
+	rest, ok := dsnRest(dsn)
+	if !ok {
+		return false
+	}
+	authEnd := strings.IndexAny(rest, "/?#")
+	if authEnd < 0 {
+		authEnd = len(rest)
+	}
+	if at := strings.LastIndex(rest[:authEnd], "@"); at >= 0 {
+		ui := rest[:at]
+		if strings.Contains(ui, "@") || strings.Count(ui, ":") > 1 {
+			return true
+		}
+	}
+	after := rest[authEnd:]
+	if !strings.Contains(after, "@") {
+		return false
+	}
+	path, query, hasQuery := strings.Cut(after, "?")
+	if strings.ContainsAny(path, "@#") || strings.Contains(query, "#") {
+		return true
+	}
+	if hasQuery && strings.Contains(query, "@") {
+		for _, pair := range strings.Split(query, "&") {
+			if strings.Count(pair, "=") != 1 || strings.Contains(pair, "/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dsnAmbiguous reports whether Go's URL parser and libpq's rules (which pgx
+// follows: the user info ends at the first "@" before a "/") could read
+// another user info out of the URL, or whether it holds an "@" and does
+// not parse at all.
+func dsnAmbiguous(dsn string) bool {
+	rest, ok := dsnRest(dsn)
+	if !ok || !strings.Contains(rest, "@") {
+		return false
+	}
+	if dsnRawUserinfoProblem(dsn) {
+		return true
+	}
+	if _, err := url.Parse(dsn); err != nil {
+		return true
+	}
+	authEnd := strings.IndexAny(rest, "/?#")
+	if authEnd < 0 {
+		authEnd = len(rest)
+	}
+	goUI := ""
+	if at := strings.LastIndex(rest[:authEnd], "@"); at >= 0 {
+		goUI = rest[:at+1]
+	}
+	pgUI := ""
+	if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
+		pgUI = rest[:i+1]
+	}
+	return goUI != pgUI
+}
+
+// dsnFragments lists what some parser could read as password text in a
+// PostgreSQL URL: the raw user info after its first ":" (up to the last
+// "@"), each piece of it between reserved characters, decoded too, and each
+// "host" or "port" a parser that ends the user info at an earlier "@" would
+// see (from that "@" to every later separator, up to the end of the
+// authority).
+func dsnFragments(dsn string) []string {
+	rest, ok := dsnRest(dsn)
+	if !ok {
+		return nil
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return nil
+	}
+	colon := strings.Index(rest[:at], ":")
+	if colon < 0 {
+		return nil // a user name alone: not a secret
+	}
+	var out []string
+	add := func(s string) {
+		if s == "" {
+			return
+		}
+		out = append(out, s)
+		if dec, err := url.PathUnescape(s); err == nil && dec != s {
+			out = append(out, dec)
+		}
+	}
+	pass := rest[colon+1 : at]
+	add(pass)
+	for _, f := range strings.FieldsFunc(pass, func(r rune) bool { return strings.ContainsRune(dsnReserved, r) }) {
+		add(f)
+	}
+	for i := colon + 1; i < at; i++ {
+		if rest[i] != '@' {
+			continue
+		}
+		for j := i + 2; j <= len(rest); j++ {
+			if j == len(rest) {
+				add(rest[i+1:])
+				break
+			}
+			if strings.IndexByte(":/?#,@", rest[j]) < 0 {
+				continue
+			}
+			add(rest[i+1 : j])
+			if j > at && strings.IndexByte("/?#", rest[j]) >= 0 {
+				break // the end of the authority
 			}
 		}
 	}
 	return out
 }
 
+// dsnWithoutPassword is a PostgreSQL URL without its passwords, as it may
+// be saved and shown; "" when the URL cannot be read unambiguously (where
+// its password ends is then unknown, so nothing of it is kept).
 func dsnWithoutPassword(dsn string) string {
+	if dsnAmbiguous(dsn) {
+		return ""
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return dsn
+		return ""
 	}
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
@@ -281,6 +437,96 @@ func dsnWithoutPassword(dsn string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
+}
+
+// validateDSN checks a PostgreSQL URL for its use: it must name exactly one
+// host, user and password, the same for Go's URL parser and for pgx's
+// (libpq's rules), which split a raw reserved character in the password
+// differently. No message quotes any part of the value: where a password
+// ends is the question, so a fragment of it may sit anywhere.
+func validateDSN(val, example string) error {
+	lower := strings.ToLower(val)
+	if !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
+		return fmt.Errorf("must be a URL like %s", example)
+	}
+	if dsnAmbiguous(val) {
+		return fmt.Errorf("does not name one host, user and password unambiguously: a character that ends or splits the user info of a URL (@ : / ? #, or a %% not followed by two hex digits) is left raw in the user name or password; %s", dsnEncodeHint)
+	}
+	u, err := url.Parse(val)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("must be a URL like %s", example)
+	}
+	if !strings.HasPrefix(val, u.Scheme+"://") {
+		// pgx reads only the lower-case scheme as a URL.
+		return fmt.Errorf("must start with postgres:// or postgresql:// in lower case, like %s", example)
+	}
+	cfg, err := pgconn.ParseConfig(val)
+	if err != nil {
+		// pgx's message may quote the value: not here.
+		return errors.New("PostgreSQL (pgx) cannot read it as a connection URL: check the host, port, database and query parameters")
+	}
+	differs := cfg.Host != u.Hostname() || u.Fragment != "" || strings.Contains(val, "#")
+	for _, fb := range cfg.Fallbacks {
+		// sslmode=prefer adds the same host without TLS; another host is
+		// a second host.
+		differs = differs || fb.Host != cfg.Host || fb.Port != cfg.Port
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		differs = differs || err != nil || n != int(cfg.Port)
+	}
+	if u.User != nil {
+		if name := u.User.Username(); name != "" && name != cfg.User {
+			differs = true
+		}
+		if pw, ok := u.User.Password(); ok && pw != "" && pw != cfg.Password {
+			differs = true
+		}
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" && db != cfg.Database {
+		differs = true
+	}
+	if differs {
+		return fmt.Errorf("names another host, port, user, password or database for PostgreSQL (pgx) than the URL shows (several hosts, a host=, port=, user= or dbname= query parameter, a #, or a reserved character left raw): give each once, in the URL itself; %s", dsnEncodeHint)
+	}
+	return nil
+}
+
+// canonicalUUID is a UUID in lower case; any other text is returned as
+// given, for validation to name (Load trims space first).
+func canonicalUUID(v string) string {
+	if uuidRE.MatchString(v) {
+		return strings.ToLower(v)
+	}
+	return v
+}
+
+// clientIDAllowed says what an Auth client id may hold.
+const clientIDAllowed = `one token of letters, digits and punctuation such as nexus_client or nexus-client.2: no spaces, none of / \ ? # % :, and not "." or ".."`
+
+// badClientID says why an Auth client id cannot be sent as exactly one
+// URL path segment (/auth/v3/ops/clients/{id}) and one HTTP basic user
+// name, or "" when it can.
+func badClientID(id string) string {
+	switch {
+	case id == "":
+		return "is empty"
+	case id == "." || id == "..":
+		return "is a relative path segment"
+	case !utf8.ValidString(id):
+		return "is not valid UTF-8"
+	}
+	for _, r := range id {
+		switch {
+		case unicode.IsSpace(r):
+			return fmt.Sprintf("holds white space (%U)", r)
+		case strings.ContainsRune(`/\?#%:`, r):
+			return fmt.Sprintf("holds %q", r)
+		case !unicode.IsGraphic(r):
+			return fmt.Sprintf("holds an invisible or control character (%U)", r)
+		}
+	}
+	return ""
 }
 
 // Sources gathers what Load reads.
@@ -332,6 +578,9 @@ func Load(s Sources) (Values, []string, Problems) {
 			vs.v[in.Key] = trimURL(vs.v[in.Key])
 		} else if !in.Secret() {
 			vs.v[in.Key] = strings.TrimSpace(vs.v[in.Key])
+		}
+		if in.Kind == UUID {
+			vs.v[in.Key] = canonicalUUID(vs.v[in.Key])
 		}
 	}
 	return vs, warnings, problems
@@ -579,10 +828,7 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 			return fmt.Errorf("%s is a directory, not a PEM file", val)
 		}
 	case DSN:
-		u, err := url.Parse(val)
-		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-			return fmt.Errorf("must be a URL like %s", in.Example)
-		}
+		return validateDSN(val, in.Example)
 	case Text:
 		if strings.ContainsAny(val, "\r\n") {
 			return fmt.Errorf("must be a single line")
@@ -596,6 +842,11 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 		}
 		if in.Key == KeyTenantUser && strings.Contains(val, `\`) {
 			return errors.New(`must not contain "\": Auth receives <cc_id>\<tenant_user> and splits it at the one backslash`)
+		}
+		if in.Key == KeyClientID {
+			if why := badClientID(val); why != "" {
+				return fmt.Errorf("%s: it is sent as one URL path segment and an HTTP basic user name, so it must be %s", why, clientIDAllowed)
+			}
 		}
 	}
 	return nil

@@ -5,83 +5,124 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/gws"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 )
 
-// Check is one independent preflight check. The wizard runs them side by
-// side, each with its own spinner; a failure names the input to fix.
+// Check is one independent preflight check. Both faces run the same list
+// (PreflightChecks) through RunChecks before any change: the wizard with a
+// spinner per check, `run` as lines on stderr. None changes anything.
 type Check struct {
 	Name string // "Auth URL reachable"
 	Key  string // the input concerned, for the form to jump to
-	Run  func(ctx context.Context) (note string, err error)
+	// After names the checks this one relies on: when one of them fails
+	// or is not checked, this one is not checked either, so one cause is
+	// reported once.
+	After []string
+	// Local checks ask nothing of the network (the keyring); `run
+	// --no-preflight` keeps them.
+	Local bool
+	Run   func(ctx context.Context) (note string, err error)
 }
 
-// PreflightChecks lists the checks that apply to the inputs: every URL
-// reachable with a valid certificate, ops credentials accepted, the tenant
-// user able to log in (once the client secret exists), the database
-// reachable (or manual mode), the keyring writable. None changes anything.
+// NotChecked is what a check returns when it cannot tell yet: not a pass
+// (never a ✓) and not a failure (it does not stop the run).
+type NotChecked struct{ Why string }
+
+func (n *NotChecked) Error() string { return "not checked: " + n.Why }
+
+func notChecked(format string, a ...any) error { return &NotChecked{Why: fmt.Sprintf(format, a...)} }
+
+// Names of the checks others rely on.
+const (
+	checkKeyring = "OS keyring writable"
+	checkAuth    = "Auth URL reachable"
+	checkOps     = "Ops credentials accepted"
+)
+
+// PreflightChecks lists the checks that apply to the selected steps and
+// their inputs: every URL they use reachable with a valid certificate, the
+// ops credentials accepted, the keyring writable and holding what the steps
+// read, the tenant user able to log in (once the client exists), the
+// database reachable (or manual mode).
 func PreflightChecks(e *Env, sel Selection) []Check {
+	var active []Step
+	for _, st := range sel.Steps {
+		if st.Skip == nil || st.Skip(e.In) == "" {
+			active = append(active, st)
+		}
+	}
+	needs := map[string]bool{}
+	for _, k := range (Selection{Steps: active}).Required(e.In) {
+		needs[k] = true
+	}
+	has := func(id string) bool { return slices.ContainsFunc(active, func(s Step) bool { return s.ID == id }) }
+	usesKeyring := slices.ContainsFunc(active, func(s Step) bool {
+		return slices.ContainsFunc(s.Uses, func(n string) bool { o, _ := findOutput(n); return o.Where == InKeyring }) ||
+			slices.ContainsFunc(s.Makes, func(o Output) bool { return o.Where == InKeyring })
+	})
+
+	// Nothing goes out before the keyring is proven: a run that could not
+	// keep a secret must not have asked anything yet, and its one cause is
+	// reported once (every other check says "not checked").
+	keyring := []string{checkKeyring}
 	var cs []Check
 	ping := func(name, key string, f func(context.Context) error) {
-		if e.In.Get(key) == "" {
+		if !needs[key] || e.In.Get(key) == "" {
 			return
 		}
-		cs = append(cs, Check{Name: name, Key: key, Run: func(ctx context.Context) (string, error) {
+		cs = append(cs, Check{Name: name, Key: key, After: keyring, Run: func(ctx context.Context) (string, error) {
 			return "reachable, certificate valid", f(ctx)
 		}})
 	}
-	cs = append(cs, Check{Name: "OS keyring writable", Key: "keyring", Run: func(ctx context.Context) (string, error) {
+	cs = append(cs, Check{Name: checkKeyring, Key: FixKeyring, Local: true, Run: func(ctx context.Context) (string, error) {
 		return "write, read and delete of a probe entry worked", e.Keyring.Probe(ctx)
 	}})
-	ping("Auth URL reachable", KeyAuthURL, e.Auth.Ping)
+	ping(checkAuth, KeyAuthURL, e.Auth.Ping)
 	ping("Digital Channels URL reachable", KeyNexusURL, e.Nexus.Ping)
 	ping("GWS URL reachable", KeyGWSURL, func(ctx context.Context) error { return pingURL(ctx, e, e.In.Get(KeyGWSURL)) })
-	if e.In.Get(KeyUCSURL) != "" {
-		ping("UCS URL reachable", KeyUCSURL, func(ctx context.Context) error { return pingURL(ctx, e, e.In.Get(KeyUCSURL)) })
-	}
-	if e.In.Get(KeyAuthURL) != "" {
-		cs = append(cs, Check{Name: "Ops credentials accepted", Key: KeyAdminPassword, Run: func(ctx context.Context) (string, error) {
+	ping("UCS URL reachable", KeyUCSURL, func(ctx context.Context) error { return pingURL(ctx, e, e.In.Get(KeyUCSURL)) })
+	if needs[KeyAdminPassword] && e.In.Get(KeyAuthURL) != "" {
+		cs = append(cs, Check{Name: checkOps, Key: KeyAdminPassword, After: []string{checkKeyring, checkAuth}, Run: func(ctx context.Context) (string, error) {
 			ccs, err := e.Auth.ContactCenters(ctx)
 			if err != nil {
 				return "", err
 			}
 			if e.CCID() != "" {
 				for _, cc := range ccs {
-					if cc.ID == e.CCID() {
-						return fmt.Sprintf("%d contact center(s), %s among them", len(ccs), cc.ID), nil
+					if strings.EqualFold(cc.ID, e.CCID()) {
+						return fmt.Sprintf("%s among the contact centers", e.CCID()), nil
 					}
 				}
-				return "", fmt.Errorf("contact center %s is not among the %d GWS knows: %s", e.CCID(), len(ccs), listCCs(ccs))
+				return "", fmt.Errorf("contact center %s is not among the %s GWS knows: %s", e.CCID(), plural(len(ccs), "contact center"), listCCs(ccs))
 			}
-			return fmt.Sprintf("%d contact center(s)", len(ccs)), nil
-		}})
-		cs = append(cs, Check{Name: "Tenant user can log in", Key: KeyTenantPass, Run: func(ctx context.Context) (string, error) {
-			secret, ok, err := e.Output(ctx, OutClientSecret)
-			if err != nil {
-				return "", err
-			}
-			if !ok {
-				return "checked by step tenant-token, once auth-client has made the client", nil
-			}
-			tok, err := e.Auth.PasswordToken(ctx, e.In.Get(KeyClientID), secret, TenantUsername(e.CCID(), e.In.Get(KeyTenantUser)), e.In.Get(KeyTenantPass))
-			if err != nil && strings.Contains(err.Error(), "invalid_client") {
-				// Not the tenant's password: Auth refuses the client secret
-				// this keyring holds (rotated elsewhere, or another keyring).
-				return "", fmt.Errorf("%w: %w (%s / %s): run `nexus-onboard run --only auth-client,register-gws --rotate-secret`",
-					err, ErrStaleClientSecret, secrets.Service, secrets.Account(e.CCID(), secrets.ClientSecret))
-			}
-			if err != nil {
-				return "", err
-			}
-			e.Redactor.Add(tok.AccessToken, tok.RefreshToken)
-			return "logged in as " + TenantUsername(e.CCID(), e.In.Get(KeyTenantUser)), nil
+			return plural(len(ccs), "contact center"), nil
 		}})
 	}
-	if sel.Has(IDRegisterGWS) {
-		cs = append(cs, Check{Name: "Nexus database reachable", Key: KeyDBURL, Run: func(ctx context.Context) (string, error) {
+	if usesKeyring {
+		cs = append(cs, Check{Name: "Stored secrets the steps need", Key: FixKeyring, After: keyring, Local: true, Run: func(ctx context.Context) (string, error) {
+			if ps := (Selection{Steps: active}).Preflight(ctx, e); len(ps) > 0 {
+				return "", ps
+			}
+			return "present, or made by an earlier step of this run", nil
+		}})
+	}
+	if has(IDTenantToken) && e.In.Get(KeyAuthURL) != "" {
+		after := []string{checkKeyring, checkAuth}
+		if needs[KeyAdminPassword] {
+			after = append(after, checkOps)
+		}
+		cs = append(cs, Check{Name: "Tenant user can log in", Key: KeyTenantPass, After: after, Run: func(ctx context.Context) (string, error) {
+			return checkTenantLogin(ctx, e)
+		}})
+	}
+	if has(IDRegisterGWS) {
+		cs = append(cs, Check{Name: "Nexus database reachable", Key: KeyDBURL, After: keyring, Run: func(ctx context.Context) (string, error) {
 			if e.In.Get(KeyDBURL) == "" {
 				return "no db_url: register-gws will print the SQL to run (manual)", nil
 			}
@@ -98,8 +139,122 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 	return cs
 }
 
+// checkTenantLogin logs the tenant user in when the client exists with the
+// secret the keyring holds; otherwise it says why it cannot tell yet. It
+// never blocks the step that would settle what it found: a client that is
+// missing is made by auth-client, with the secret already stored.
+func checkTenantLogin(ctx context.Context, e *Env) (string, error) {
+	secret, ok, err := e.Output(ctx, OutClientSecret)
+	if err != nil {
+		return "", err
+	}
+	id := e.In.Get(KeyClientID)
+	if !ok {
+		return "", notChecked("the Auth client's secret is not in the keyring yet: step %s makes it, then %s logs in", IDAuthClient, IDTenantToken)
+	}
+	if _, err := e.Auth.GetClient(ctx, id); errors.Is(err, gws.ErrNotFound) {
+		return "", notChecked("client %s does not exist yet: step %s creates it with the secret in the keyring", id, IDAuthClient)
+	} else if err != nil {
+		return "", err
+	}
+	if err := e.clientAccepts(ctx, id, secret); err != nil {
+		if refused(err) {
+			// Not the tenant's password: Auth refuses the client secret
+			// this keyring holds (rotated elsewhere, or another keyring).
+			return "", needsRotation(e, fmt.Errorf("%w: %w (%s / %s)", err, ErrStaleClientSecret, secrets.Service, clientSecretAccount(e)))
+		}
+		return "", err
+	}
+	tok, err := e.Auth.PasswordToken(ctx, id, secret, TenantUsername(e.CCID(), e.In.Get(KeyTenantUser)), e.In.Get(KeyTenantPass))
+	if err != nil {
+		return "", err
+	}
+	e.Redactor.Add(tok.AccessToken, tok.RefreshToken)
+	return "logged in as " + TenantUsername(e.CCID(), e.In.Get(KeyTenantUser)), nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// CheckResult is how one check ended.
+type CheckResult struct {
+	Index      int // in the list given to RunChecks
+	Name       string
+	Fix        string // what fixes a failure: an input key, FixKeyring or FixClientSecret
+	Note       string // redacted
+	Err        string // redacted; "" when it passed or was not checked
+	NotChecked bool   // Note says why
+	Duration   time.Duration
+	// Cause is the error itself, for errors.As (FixOf); its text is not
+	// redacted: show Err.
+	Cause error
+}
+
+// Failed reports whether the check found a problem.
+func (r CheckResult) Failed() bool { return r.Err != "" }
+
+// RunChecks runs the checks side by side, each as soon as the checks it
+// relies on have passed, and reports each result to emit as it comes (emit
+// calls are serialised). It returns every result in list order.
+func RunChecks(ctx context.Context, e *Env, checks []Check, emit func(CheckResult)) []CheckResult {
+	results := make([]CheckResult, len(checks))
+	done := make([]chan struct{}, len(checks))
+	byName := map[string]int{}
+	for i, c := range checks {
+		done[i] = make(chan struct{})
+		byName[c.Name] = i
+	}
+	var emitMu sync.Mutex
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			r := CheckResult{Index: i, Name: c.Name, Fix: c.Key}
+			for _, dep := range c.After {
+				j, ok := byName[dep]
+				if !ok {
+					continue
+				}
+				<-done[j]
+				if d := results[j]; d.Failed() || d.NotChecked {
+					r.NotChecked, r.Note = true, "not checked: needs "+strings.ToLower(dep[:1])+dep[1:]
+					break
+				}
+			}
+			if !r.NotChecked {
+				t0 := time.Now()
+				note, err := c.Run(ctx)
+				r.Duration = time.Since(t0)
+				var nc *NotChecked
+				switch {
+				case errors.As(err, &nc):
+					r.NotChecked, r.Note = true, e.Redactor.String(nc.Error())
+				case err != nil:
+					r.Err, r.Cause, r.Fix = e.Redactor.Error(err), err, FixKey(err, c.Key)
+				default:
+					r.Note = e.Redactor.String(note)
+				}
+			}
+			results[i] = r
+			if emit != nil {
+				emitMu.Lock()
+				emit(r)
+				emitMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
 // ErrStaleClientSecret means Auth refuses the client secret the keyring holds.
-var ErrStaleClientSecret = errors.New("the client secret in the keyring is not accepted")
+var ErrStaleClientSecret = errors.New("the client secret in the keyring is not accepted by Auth")
 
 // Fix targets that are not inputs.
 const (
@@ -117,7 +272,7 @@ func FixKey(err error, def string) string {
 		return KeyCAFile
 	case errors.Is(err, secrets.ErrUnavailable):
 		return FixKeyring
-	case errors.Is(err, ErrStaleClientSecret):
+	case errors.Is(err, ErrStaleClientSecret), errors.Is(err, ErrClientSecretUnknown):
 		return FixClientSecret
 	}
 	return def

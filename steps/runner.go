@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -117,14 +119,11 @@ func (s Selection) Required(in Values) []string {
 	return slices.Compact(keys)
 }
 
-// Preflight proves, before any remote change, what a run depends on: the
-// keyring works (write/read/delete of a probe), and every keyring output a
-// selected step uses is there or made earlier in the run.
+// Preflight reports the keyring outputs the selected steps read that are
+// neither in the keyring nor made earlier in the run. The keyring itself
+// is proven by its own check (PreflightChecks).
 func (s Selection) Preflight(ctx context.Context, e *Env) Problems {
 	var problems Problems
-	if err := e.Keyring.Probe(ctx); err != nil {
-		return Problems{{Key: "keyring", Msg: e.Redactor.Error(err)}}
-	}
 	made := map[string]bool{}
 	for _, st := range s.Steps {
 		if st.Skip != nil && st.Skip(e.In) != "" {
@@ -132,7 +131,7 @@ func (s Selection) Preflight(ctx context.Context, e *Env) Problems {
 		}
 		for _, name := range st.Uses {
 			o, ok := findOutput(name)
-			if !ok || o.Where != InKeyring || made[name] || e.CCID() == "" {
+			if !ok || o.Where != InKeyring || made[name] || e.Account(name) == "" {
 				continue
 			}
 			_, found, err := e.Output(ctx, name)
@@ -141,7 +140,7 @@ func (s Selection) Preflight(ctx context.Context, e *Env) Problems {
 				return problems
 			}
 			if !found {
-				problems = append(problems, Problem{Key: name, Msg: fmt.Sprintf("step %s needs it, but the keyring (%s / %s) has none: run step %s first", st.ID, secrets.Service, secrets.Account(e.CCID(), o.Account), o.Producer)})
+				problems = append(problems, Problem{Key: name, Msg: fmt.Sprintf("step %s needs it, but the keyring (%s / %s) has none: run step %s first (%s)", st.ID, secrets.Service, e.Account(name), o.Producer, e.Command("run", "--only", o.Producer))})
 			}
 			made[name] = true
 		}
@@ -185,6 +184,10 @@ type Runner struct {
 	Attempts int
 	// RetryDelay is the pause before a step is retried. Default 1s.
 	RetryDelay time.Duration
+	// StepTimeout is the budget of one step: everything it does (checks,
+	// actions, HTTP attempts and backoff, step retries) ends by then, and the
+	// step fails naming what it waited for. Default DefaultStepTimeout.
+	StepTimeout time.Duration
 
 	mu      sync.Mutex
 	state   *State
@@ -192,6 +195,14 @@ type Runner struct {
 	records []*Record
 	created map[string]string
 }
+
+// DefaultStepTimeout is the budget of one step when Runner.StepTimeout is 0:
+// long enough for a check, an action and a retry of each, short enough that
+// an endpoint that never answers fails the step within about a minute.
+const DefaultStepTimeout = 60 * time.Second
+
+// errStepBudget is the cause of a step's context when its budget ran out.
+var errStepBudget = errors.New("step budget used up")
 
 // ErrInterrupted is returned when the run's context was cancelled.
 var ErrInterrupted = errors.New("interrupted")
@@ -251,6 +262,7 @@ func (r *Runner) attachLocked() error {
 		return err
 	}
 	r.state, r.unlock = st, unlock
+	r.Env.UseState(st)
 	return nil
 }
 
@@ -277,6 +289,12 @@ func (r *Runner) save() error {
 	}
 	for k, v := range r.created {
 		r.state.Created[k] = v
+	}
+	for k, v := range r.Env.StoredSecrets() {
+		if r.state.Secrets == nil {
+			r.state.Secrets = map[string]SecretOrigin{}
+		}
+		r.state.Secrets[k] = v
 	}
 	return r.Store.Save(r.state)
 }
@@ -337,13 +355,26 @@ func (r *Runner) finish(rec *Record, created map[string]string) error {
 func (r *Runner) runStep(ctx context.Context, st Step) (*Record, map[string]string) {
 	rec := &Record{ID: st.ID, Started: time.Now().UTC(), Outputs: map[string]string{}}
 	r.emit(Event{Kind: EventStart, Step: st.ID})
+	// One budget for everything the step does: httpx's attempts and
+	// backoff and this runner's retries all end at its deadline.
+	budget := r.StepTimeout
+	if budget <= 0 {
+		budget = DefaultStepTimeout
+	}
+	bctx, cancel := context.WithTimeoutCause(ctx, budget, errStepBudget)
+	defer cancel()
 	var mu sync.Mutex
-	sctx := httpx.WithRecorder(ctx, func(x httpx.Exchange) {
+	var w waited // what the step last waited for, to name it if the budget ends
+	sctx := httpx.WithRecorder(bctx, func(x httpx.Exchange) {
+		mu.Lock()
+		// An attempt cut off by the budget was still waiting for its answer.
+		w.ex, w.inFlight = x, x.Pending || (x.Status == 0 && bctx.Err() != nil)
 		if x.Pending {
+			w.attempts++
+			mu.Unlock()
 			r.emit(Event{Kind: EventRequest, Step: st.ID, Exchange: &x})
 			return
 		}
-		mu.Lock()
 		rec.Transcript = append(rec.Transcript, x)
 		mu.Unlock()
 		r.emit(Event{Kind: EventExchange, Step: st.ID, Exchange: &x})
@@ -356,8 +387,16 @@ func (r *Runner) runStep(ctx context.Context, st Step) (*Record, map[string]stri
 		rec.Status = StatusFailed
 		if ctx.Err() != nil {
 			rec.Error = "interrupted: the next run checks what this step managed to do and goes on"
+		} else if errors.Is(context.Cause(bctx), errStepBudget) {
+			mu.Lock()
+			rec.Error = red.String(w.budgetMessage(budget, time.Now(), red.Error(err)))
+			mu.Unlock()
 		} else {
 			rec.Error = red.Error(err)
+			if httpx.IsTimeout(err) {
+				rec.Error += ": " + timeoutHint
+			}
+			rec.Fix = FixOf(err)
 		}
 		return rec, nil
 	}
@@ -374,6 +413,67 @@ func (r *Runner) runStep(ctx context.Context, st Step) (*Record, map[string]stri
 		r.emit(Event{Kind: EventNote, Step: st.ID, Text: rec.Warning})
 	}
 	return rec, res.Created
+}
+
+// waited is the last HTTP attempt of a step, as its recorder saw it.
+type waited struct {
+	ex       httpx.Exchange // redacted
+	inFlight bool           // announced, no answer yet
+	attempts int            // HTTP attempts of the step
+}
+
+// budgetHint says what to do about a step that ran out of time.
+const budgetHint = "allow more time with --step-timeout or NEXUS_ONBOARD_STEP_TIMEOUT (per request: --request-timeout or NEXUS_ONBOARD_REQUEST_TIMEOUT)"
+
+// timeoutHint says what to do about a request that got no answer in time.
+const timeoutHint = "if it is only slow, allow more time with --request-timeout or NEXUS_ONBOARD_REQUEST_TIMEOUT (per step: --step-timeout or NEXUS_ONBOARD_STEP_TIMEOUT)"
+
+// budgetMessage words the failure of a step whose budget ran out: what it
+// waited for, how long, and what to do. errText is the step's last error,
+// redacted.
+func (w *waited) budgetMessage(budget time.Duration, now time.Time, errText string) string {
+	if w.attempts == 0 {
+		return fmt.Sprintf("gave up after the %s step budget: %s: %s", fmtBudget(budget), errText, budgetHint)
+	}
+	target, host := w.ex.Method+" "+w.ex.URL, w.ex.URL
+	if u, err := url.Parse(w.ex.URL); err == nil && u.Host != "" {
+		target, host = w.ex.Method+" "+u.Host+u.Path, u.Host
+	}
+	var detail string
+	switch {
+	case w.inFlight:
+		d := w.ex.Duration
+		if w.ex.Pending {
+			d = now.Sub(w.ex.Started)
+		}
+		if d >= time.Second {
+			d = d.Round(time.Second)
+		}
+		detail = "no answer after " + fmtBudget(d.Round(time.Millisecond))
+	case w.ex.Status != 0:
+		detail = fmt.Sprintf("last answer %d %s", w.ex.Status, http.StatusText(w.ex.Status))
+	case w.ex.Error != "":
+		detail = "last attempt: " + strings.TrimPrefix(w.ex.Error, target+": ")
+	default:
+		detail = "no answer"
+	}
+	plural := "s"
+	if w.attempts == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("gave up after the %s step budget waiting for %s (%s; %d request%s in this step): check that %s is up and answers from here (VPN, firewall, proxy: HTTPS_PROXY/NO_PROXY), or %s",
+		fmtBudget(budget), target, detail, w.attempts, plural, host, budgetHint)
+}
+
+// fmtBudget words a duration for people: "400ms", "60s", "90s", "2m".
+func fmtBudget(d time.Duration) string {
+	switch {
+	case d%time.Second != 0:
+		return d.String()
+	case d >= 2*time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
 }
 
 func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ type Record struct {
 	Error      string            `json:"error"`
 	Warning    string            `json:"warning,omitempty"`
 	Message    string            `json:"message,omitempty"`
+	Fix        Fix               `json:"fix,omitempty"` // what repairs a failure (FixOf)
 	Started    time.Time         `json:"started,omitzero"`
 	Finished   time.Time         `json:"finished,omitzero"`
 	Transcript []httpx.Exchange  `json:"transcript,omitempty"`
@@ -61,13 +63,19 @@ type State struct {
 	// Intents lists, per step, what a write in flight would create; saved
 	// before the write, dropped once the step knows how it ended.
 	Intents map[string]map[string]string `json:"intents,omitempty"`
+	// Secrets says, per secret output kept in the keyring, which
+	// environment it was stored for (nil in files of older versions).
+	Secrets map[string]SecretOrigin `json:"secrets,omitempty"`
+	// Notes are what Load did or ignored (a file renamed, a directory
+	// tightened, an unusable record dropped), for the caller to show.
+	Notes []string `json:"-"`
 }
 
 const stateVersion = 1
 
 // NewState returns an empty state for a contact center.
 func NewState(ccID string) *State {
-	return &State{Version: stateVersion, CCID: ccID, Inputs: map[string]string{}, Steps: map[string]*Record{}, Created: map[string]string{}}
+	return &State{Version: stateVersion, CCID: strings.ToLower(ccID), Inputs: map[string]string{}, Steps: map[string]*Record{}, Created: map[string]string{}}
 }
 
 // Store keeps state files in a directory: <dir>/<cc_id>.json, a lock file
@@ -88,37 +96,18 @@ func DefaultStateDir() string {
 	return filepath.Join(home, ".local", "state", "nexus-onboard")
 }
 
-func (s Store) path(ccID string) string { return filepath.Join(s.Dir, ccID+".json") }
+func (s Store) path(ccID string) string { return filepath.Join(s.Dir, strings.ToLower(ccID)+".json") }
 
-// Path returns the state file of a contact center.
+// Path returns the state file of a contact center (its id in lower case).
 func (s Store) Path(ccID string) string { return s.path(ccID) }
 
-// Load reads the state of a contact center; a missing file gives an empty state.
+// Load reads the state of a contact center; a missing file gives an empty
+// state. The file is checked as the input it is (see state_trust.go): a
+// damaged one, one of another contact center, or one in a directory others
+// can write is refused with a *StateError; a file an older version named
+// in upper case is renamed (a note says so).
 func (s Store) Load(ccID string) (*State, error) {
-	if !uuidRE.MatchString(ccID) {
-		return nil, fmt.Errorf("state: %q is not a contact center id", ccID)
-	}
-	data, err := os.ReadFile(s.path(ccID))
-	if errors.Is(err, os.ErrNotExist) {
-		return NewState(ccID), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
-	st := NewState(ccID)
-	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("state file %s is damaged (%v): move it aside to start afresh", s.path(ccID), err)
-	}
-	if st.Steps == nil {
-		st.Steps = map[string]*Record{}
-	}
-	if st.Created == nil {
-		st.Created = map[string]string{}
-	}
-	if st.Inputs == nil {
-		st.Inputs = map[string]string{}
-	}
-	return st, nil
+	return s.load(ccID)
 }
 
 // Save writes the state atomically (temp file, fsync, rename) with mode 0600,
@@ -135,10 +124,10 @@ func (s Store) Save(st *State) error {
 	if err := writeAtomic(s.path(st.CCID), append(data, '\n')); err != nil {
 		return err
 	}
-	if s.Last() == st.CCID {
+	if s.Last() == strings.ToLower(st.CCID) {
 		return nil // saves happen after every step: skip the second fsync
 	}
-	return writeAtomic(filepath.Join(s.Dir, "last"), []byte(st.CCID+"\n"))
+	return writeAtomic(filepath.Join(s.Dir, "last"), []byte(strings.ToLower(st.CCID)+"\n"))
 }
 
 // Delete removes the state file of a contact center.
@@ -186,7 +175,7 @@ func (s Store) Last() string {
 	if !uuidRE.MatchString(id) {
 		return ""
 	}
-	return id
+	return strings.ToLower(id)
 }
 
 // List returns the contact centers that have a state file, sorted.
@@ -196,11 +185,11 @@ func (s Store) List() []string {
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if ok && uuidRE.MatchString(name) {
-			out = append(out, name)
+			out = append(out, strings.ToLower(name))
 		}
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
 
 // ErrLocked means another run holds the contact center.
@@ -212,7 +201,10 @@ func (s Store) Lock(ccID string) (func(), error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", s.Dir, err)
 	}
-	f, err := os.OpenFile(filepath.Join(s.Dir, ccID+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if _, err := s.checkDir(false); err != nil {
+		return nil, err // a directory of ours is tightened by Load, with a note
+	}
+	f, err := os.OpenFile(filepath.Join(s.Dir, strings.ToLower(ccID)+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock state: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/gws"
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 	"github.com/nexus-onboard/nexus-onboard/clients/nexus"
 	"github.com/nexus-onboard/nexus-onboard/clients/nexusdb"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
@@ -29,6 +30,10 @@ type Step struct {
 	Makes []Output
 	// ReadOnly steps change nothing remotely and are safe to pull in.
 	ReadOnly bool
+	// Environment steps make what belongs to the environment (one Auth, one
+	// GWS) and is shared by all its contact centers: the Auth client and
+	// the nex_gapis row. Reset leaves it while another contact center uses it.
+	Environment bool
 	// Skip returns a reason when the step does not apply to these inputs.
 	Skip func(Values) string
 	// Check reports whether the work is already done ("" result when not).
@@ -98,7 +103,6 @@ const (
 	designerBaseURL     = "/nexus/v1"
 	designerURL         = "/nexus/v3"
 	designerTransaction = "DesignerEnv"
-	rotateHint          = "re-run with --rotate-secret to give it a new secret (register-gws must follow)"
 )
 
 var opsNeeds = []string{KeyAuthURL, KeyAdminUser, KeyAdminPassword}
@@ -117,14 +121,15 @@ var All = []Step{
 	},
 	{
 		ID: IDAuthClient, Title: "Create the auth client",
-		Doc:     "Create the confidential Auth client Digital Channels uses (POST /auth/v3/ops/clients) with a crypto-random secret kept in the OS keyring.",
-		Needs:   append([]string{KeyNexusURL, KeyClientID}, opsNeeds...),
-		Uses:    []string{OutCCID},
-		Makes:   []Output{{Name: OutClientSecret, Where: InKeyring, Account: secrets.ClientSecret}},
-		Check:   checkAuthClient,
-		Run:     runAuthClient,
-		Plan:    planAuthClient,
-		Intends: intendsAuthClient,
+		Doc:         "Create the confidential Auth client Digital Channels uses (POST /auth/v3/ops/clients) with a crypto-random secret kept in the OS keyring.",
+		Needs:       append([]string{KeyNexusURL, KeyClientID}, opsNeeds...),
+		Uses:        []string{OutCCID},
+		Makes:       []Output{{Name: OutClientSecret, Where: InKeyring, Account: secrets.ClientSecret}},
+		Environment: true,
+		Check:       checkAuthClient,
+		Run:         runAuthClient,
+		Plan:        planAuthClient,
+		Intends:     intendsAuthClient,
 	},
 	{
 		ID: IDVerifyClient, Title: "Verify the client",
@@ -137,13 +142,14 @@ var All = []Step{
 	},
 	{
 		ID: IDRegisterGWS, Title: "Register GWS in nex_gapis",
-		Doc:     "Insert (or update) the nex_gapis row for GWS in the Digital Channels database, in one transaction with bound parameters. Without db_url: prints the SQL to run and records manual.",
-		Needs:   []string{KeyGWSURL, KeyClientID},
-		Uses:    []string{OutCCID, OutClientSecret},
-		Check:   checkRegisterGWS,
-		Run:     runRegisterGWS,
-		Plan:    planRegisterGWS,
-		Intends: intendsRegisterGWS,
+		Doc:         "Insert (or update) the nex_gapis row for GWS in the Digital Channels database, in one transaction with bound parameters. Without db_url: prints the SQL to run and records manual.",
+		Needs:       []string{KeyGWSURL, KeyClientID},
+		Uses:        []string{OutCCID, OutClientSecret},
+		Environment: true,
+		Check:       checkRegisterGWS,
+		Run:         runRegisterGWS,
+		Plan:        planRegisterGWS,
+		Intends:     intendsRegisterGWS,
 	},
 	{
 		ID: IDChatServiceURI, Title: "Set chat-service-uri",
@@ -186,7 +192,6 @@ var All = []Step{
 		Needs:   []string{KeyNexusURL, KeyGWSURL, KeyTenantName, KeyTenantUser, KeyTenantPass},
 		Uses:    []string{OutCCID, OutAccessToken},
 		Makes:   []Output{{Name: OutAPIKey, Where: InKeyring, Account: secrets.NexusAPIKey}},
-		Check:   checkTenant,
 		Run:     runTenant,
 		Plan:    planTenant,
 		Intends: func(e *Env) map[string]string { return map[string]string{CreatedTenant: e.CCID()} },
@@ -254,7 +259,7 @@ func checkContactCenter(ctx context.Context, e *Env) (bool, Result, error) {
 	}
 	for _, cc := range ccs {
 		if strings.EqualFold(cc.ID, e.CCID()) {
-			return true, Result{Outputs: map[string]string{OutCCID: cc.ID}, Message: "contact center " + cc.ID + " exists"}, nil
+			return true, Result{Outputs: map[string]string{OutCCID: e.CCID()}, Message: "contact center " + e.CCID() + " exists"}, nil
 		}
 	}
 	return false, Result{}, fmt.Errorf("contact center %s is not known to %s; it has: %s", e.CCID(), e.In.Get(KeyAuthURL), listCCs(ccs))
@@ -269,8 +274,8 @@ func runContactCenter(ctx context.Context, e *Env) (Result, error) {
 	case 0:
 		return Result{}, errors.New("GWS lists no contact center: provision one in GWS first")
 	case 1:
-		e.In.Set(KeyCCID, ccs[0].ID, FromUser)
-		return Result{Outputs: map[string]string{OutCCID: ccs[0].ID}, Message: "found contact center " + ccs[0].ID}, nil
+		e.In.Set(KeyCCID, strings.ToLower(ccs[0].ID), FromUser)
+		return Result{Outputs: map[string]string{OutCCID: e.CCID()}, Message: "found contact center " + e.CCID()}, nil
 	}
 	return Result{}, fmt.Errorf("GWS has %d contact centers: choose one with cc_id (%s)", len(ccs), listCCs(ccs))
 }
@@ -291,8 +296,17 @@ func listCCs(ccs []gws.ContactCenter) string {
 
 // --- auth-client ------------------------------------------------------------
 
-func clientSecretAccount(e *Env) string { return secrets.Account(e.CCID(), secrets.ClientSecret) }
+func clientSecretAccount(e *Env) string { return e.Account(OutClientSecret) }
 
+// ErrClientSecretUnknown means the Auth client exists but no keyring entry
+// of this environment holds its secret.
+var ErrClientSecretUnknown = errors.New("its secret is not in the keyring")
+
+// checkAuthClient asks Auth, not the keyring alone: the client is done when
+// it exists and accepts the secret the keyring holds for this environment
+// (a client_credentials token). That also settles a run stopped between
+// storing the secret and the answer to the POST: the client is there with
+// the intended secret, so it is ours and done.
 func checkAuthClient(ctx context.Context, e *Env) (bool, Result, error) {
 	id := e.In.Get(KeyClientID)
 	_, err := e.Auth.GetClient(ctx, id)
@@ -302,17 +316,29 @@ func checkAuthClient(ctx context.Context, e *Env) (bool, Result, error) {
 	if err != nil {
 		return false, Result{}, err
 	}
-	_, stored, err := e.Output(ctx, OutClientSecret)
-	if err != nil {
-		return false, Result{}, err
-	}
 	if e.Opts.RotateSecret {
 		return false, Result{}, nil
 	}
-	if stored {
-		return true, Result{Outputs: map[string]string{"client_id": id}, Message: "client " + id + " exists and its secret is in the keyring"}, nil
+	secret, stored, err := e.Output(ctx, OutClientSecret)
+	if err != nil {
+		return false, Result{}, err
 	}
-	return false, Result{}, fmt.Errorf("client %s already exists in Auth but its secret is not in the keyring (%s / %s): %s", id, secrets.Service, clientSecretAccount(e), rotateHint)
+	if !stored {
+		return false, Result{}, needsRotation(e, fmt.Errorf("client %s already exists in Auth but %w (%s / %s); a new secret must be given to it, and nex_gapis updated", id, ErrClientSecretUnknown, secrets.Service, clientSecretAccount(e)))
+	}
+	if err := e.clientAccepts(ctx, id, secret); err != nil {
+		if refused(err) {
+			return false, Result{}, needsRotation(e, fmt.Errorf("client %s exists in Auth but %w (%s / %s): it was changed elsewhere", id, ErrStaleClientSecret, secrets.Service, clientSecretAccount(e)))
+		}
+		return false, Result{}, err
+	}
+	return true, Result{Outputs: map[string]string{"client_id": id, "secret_in": secrets.Service + " / " + clientSecretAccount(e)}, Message: "client " + id + " exists and accepts the secret in the keyring"}, nil
+}
+
+// refused reports whether Auth refused credentials (400/401 from the token endpoint).
+func refused(err error) bool {
+	var se *httpx.StatusError
+	return errors.As(err, &se) && (se.Status == 401 || se.Status == 400)
 }
 
 func intendsAuthClient(e *Env) map[string]string {
@@ -337,8 +363,8 @@ func runAuthClient(ctx context.Context, e *Env) (Result, error) {
 		}
 	}
 	// A secret already in the keyring is one this tool made for this client
-	// in a run that stopped before (or right after) the POST: reuse it, so
-	// the client and the keyring can never disagree.
+	// of this environment in a run that stopped before (or right after) the
+	// POST: reuse it, so the client and the keyring can never disagree.
 	secret := old
 	if !had {
 		if secret, err = secrets.Generate(); err != nil {
@@ -349,6 +375,7 @@ func runAuthClient(ctx context.Context, e *Env) (Result, error) {
 		if err := e.Keyring.Set(ctx, account, secret); err != nil {
 			return Result{}, fmt.Errorf("store the client secret in the keyring: %w", err)
 		}
+		e.noteStored(OutClientSecret)
 	}
 	e.remember(OutClientSecret, secret, true)
 	err = e.Auth.CreateClient(ctx, gws.NexusClient(id, secret, e.In.Get(KeyNexusURL)))
@@ -357,7 +384,7 @@ func runAuthClient(ctx context.Context, e *Env) (Result, error) {
 		if _, terr := e.Auth.ClientCredentialsToken(ctx, id, secret); terr == nil {
 			return Result{Outputs: map[string]string{"client_id": id}, Message: "client " + id + " exists with the stored secret", Created: map[string]string{CreatedAuthClient: id}}, nil
 		}
-		return Result{}, fmt.Errorf("%w: client %s already exists with another secret: %s", err, id, rotateHint)
+		return Result{}, needsRotation(e, fmt.Errorf("%w: client %s already exists with another secret", err, id))
 	}
 	if err != nil {
 		return Result{}, err
@@ -387,11 +414,12 @@ func rotateClientSecret(ctx context.Context, e *Env, id, account, old string, ha
 		}
 		return Result{}, err
 	}
+	e.noteStored(OutClientSecret)
 	e.remember(OutClientSecret, secret, true)
 	return Result{
 		Outputs: map[string]string{"client_id": id, "secret_in": secrets.Service + " / " + account},
 		Message: "rotated the secret of client " + id,
-		Warning: "the client secret changed: run register-gws so nex_gapis has the new secret",
+		Warning: "the client secret changed: run " + IDRegisterGWS + " so nex_gapis has the new secret (" + e.Command("run", "--only", IDRegisterGWS) + ")",
 	}, nil
 }
 
@@ -404,9 +432,8 @@ func runVerifyClient(ctx context.Context, e *Env) (Result, error) {
 	}
 	tok, err := e.Auth.ClientCredentialsToken(ctx, e.In.Get(KeyClientID), secret)
 	if err != nil {
-		var se interface{ StatusCode() int }
-		if errors.As(err, &se) && (se.StatusCode() == 401 || se.StatusCode() == 400) {
-			return Result{}, fmt.Errorf("%w: the secret in the keyring is not accepted: %s", err, rotateHint)
+		if refused(err) {
+			return Result{}, needsRotation(e, fmt.Errorf("%w: %w (%s / %s)", err, ErrStaleClientSecret, secrets.Service, clientSecretAccount(e)))
 		}
 		return Result{}, err
 	}
@@ -579,15 +606,13 @@ func runUCSService(ctx context.Context, e *Env) (Result, error) {
 
 // --- tenant -----------------------------------------------------------------
 
-func apiKeyAccount(e *Env) string { return secrets.Account(e.CCID(), secrets.NexusAPIKey) }
+func apiKeyAccount(e *Env) string { return e.Account(OutAPIKey) }
 
-func checkTenant(ctx context.Context, e *Env) (bool, Result, error) {
-	_, ok, err := e.Output(ctx, OutAPIKey)
-	if err != nil || !ok {
-		return false, Result{}, err
-	}
-	return true, Result{Outputs: map[string]string{"key_in": secrets.Service + " / " + apiKeyAccount(e)}, Message: "tenant API key is in the keyring"}, nil
-}
+// The tenant has no Check: Digital Channels documents no read of a tenant,
+// and a key in the local keyring is no evidence that this environment has
+// the tenant (a lab restored from production, a second sandbox, share
+// contact center ids). The create is sent every run; "already exists" is
+// the server saying it is done.
 
 func tenantBody(e *Env) nexus.Tenant {
 	return nexus.Tenant{
@@ -597,6 +622,10 @@ func tenantBody(e *Env) nexus.Tenant {
 	}
 }
 
+func storeKeyHint(e *Env) string {
+	return fmt.Sprintf("get it from the Digital Channels admin (nex_apikeys table) and store it with: secret-tool store --label='nexus-onboard %s' service %s username %s", apiKeyAccount(e), secrets.Service, apiKeyAccount(e))
+}
+
 func runTenant(ctx context.Context, e *Env) (Result, error) {
 	token, err := e.need(ctx, OutAccessToken)
 	if err != nil {
@@ -604,11 +633,23 @@ func runTenant(ctx context.Context, e *Env) (Result, error) {
 	}
 	key, err := e.Nexus.ProvisionTenant(ctx, token, tenantBody(e))
 	if errors.Is(err, nexus.ErrExists) {
-		return Result{
-			Status:  StatusAlreadyDone,
-			Message: "Digital Channels already has this tenant",
-			Warning: fmt.Sprintf("the tenant exists but its API key is not in the keyring; Digital Channels returns the key only when it creates the tenant: get it from the Digital Channels admin (nex_apikeys table) and store it with: secret-tool store --label='nexus-onboard %s' service %s username %s", apiKeyAccount(e), secrets.Service, apiKeyAccount(e)),
-		}, nil
+		res := Result{Status: StatusAlreadyDone, Message: "Digital Channels already has this tenant"}
+		_, inKeyring, kerr := e.Output(ctx, OutAPIKey)
+		if kerr != nil {
+			return Result{}, kerr
+		}
+		ours, why := e.Belongs(OutAPIKey)
+		switch {
+		case inKeyring && ours:
+			res.Outputs = map[string]string{"key_in": secrets.Service + " / " + apiKeyAccount(e)}
+			res.Message += "; its API key is in the keyring"
+		case inKeyring:
+			res.Warning = fmt.Sprintf("the tenant exists, but the API key in the keyring (%s / %s) is not known to be this tenant's: %s. Digital Channels returns the key only when it creates the tenant: if it is not this tenant's key, delete it (%s) and %s",
+				secrets.Service, apiKeyAccount(e), why, e.Command("secrets", "delete", apiKeyAccount(e)), storeKeyHint(e))
+		default:
+			res.Warning = "the tenant exists but its API key is not in the keyring; Digital Channels returns the key only when it creates the tenant: " + storeKeyHint(e)
+		}
+		return res, nil
 	}
 	if err != nil {
 		return Result{}, err
@@ -625,11 +666,26 @@ func runTenant(ctx context.Context, e *Env) (Result, error) {
 	if kerr != nil {
 		return Result{}, fmt.Errorf("the tenant was created but its API key could not be stored in the keyring (%w). Digital Channels shows the key only once: ask its admin for the tenant's key (nex_apikeys) and store it with: secret-tool store --label='nexus-onboard' service %s username %s", kerr, secrets.Service, apiKeyAccount(e))
 	}
+	e.noteStored(OutAPIKey)
 	return Result{
 		Outputs: map[string]string{"key_in": secrets.Service + " / " + apiKeyAccount(e)},
 		Message: "tenant provisioned; API key stored in the keyring",
 		Created: map[string]string{CreatedTenant: e.CCID()},
 	}, nil
+}
+
+// TenantKey returns the tenant's Nexus API key for showing (DesignerEnv):
+// found says the keyring has one, ours that it is known to be this
+// environment's tenant's (key is "" otherwise); why explains when not.
+func TenantKey(ctx context.Context, e *Env) (key string, found, ours bool, why string, err error) {
+	key, found, err = e.Output(ctx, OutAPIKey)
+	if err != nil || !found {
+		return "", false, false, "the tenant's Nexus API key is not in the keyring (" + apiKeyAccount(e) + ")", err
+	}
+	if ok, why := e.Belongs(OutAPIKey); !ok {
+		return "", true, false, "the Nexus API key in the keyring (" + apiKeyAccount(e) + ") is not known to be this tenant's: " + why, nil
+	}
+	return key, true, true, "", nil
 }
 
 // --- designer-env -----------------------------------------------------------
@@ -641,7 +697,7 @@ func DesignerEnv(apiKey string) [][2]string {
 }
 
 func runDesignerEnv(ctx context.Context, e *Env) (Result, error) {
-	_, ok, err := e.Output(ctx, OutAPIKey)
+	_, _, ok, why, err := TenantKey(ctx, e)
 	if err != nil {
 		return Result{}, err
 	}
@@ -655,7 +711,7 @@ func runDesignerEnv(ctx context.Context, e *Env) (Result, error) {
 		Message: "In Agent Setup (Environment tenant), open or create the List transaction DesignerEnv (name and alias) and set baseurl, password and url as shown",
 	}
 	if !ok {
-		res.Warning = "the tenant's Nexus API key is not in the keyring (" + apiKeyAccount(e) + "): password must be that key; see the tenant step"
+		res.Warning = why + ": password must be this tenant's key; see the tenant step"
 	}
 	return res, nil
 }

@@ -56,10 +56,9 @@ func newFixture(t *testing.T, ccs ...string) *fixture {
 	t.Cleanup(func() { sb.Close() })
 	t.Cleanup(func() {
 		for _, cc := range ccs {
-			for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
-				kr.Delete(context.Background(), secrets.Account(cc, n))
-			}
+			kr.Delete(context.Background(), secrets.Account(cc, secrets.NexusAPIKey))
 		}
+		kr.Delete(context.Background(), secrets.ClientSecretAccount(sb.AuthURL, sandbox.DefaultClientID))
 	})
 	vals, _, problems := steps.Load(steps.Sources{ConfigPath: sb.ConfigFile})
 	if len(problems) > 0 {
@@ -130,7 +129,7 @@ func TestAuthClientWithoutKnownSecretNeedsRotate(t *testing.T) {
 	if _, err := f.run(t, steps.Options{}, steps.IDAuthClient); err != nil {
 		t.Fatal(err)
 	}
-	acct := secrets.Account(f.sb.CCID, secrets.ClientSecret)
+	acct := steps.KeyringAccount(f.vals, steps.OutClientSecret)
 	old, _ := f.kr.Get(context.Background(), acct)
 	f.kr.Delete(context.Background(), acct)
 
@@ -197,7 +196,7 @@ func TestRegisterGWSManualWithoutDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := recs[steps.IDRegisterGWS]
-	secret, _ := f.kr.Get(context.Background(), secrets.Account(f.sb.CCID, secrets.ClientSecret))
+	secret, _ := f.kr.Get(context.Background(), steps.KeyringAccount(f.vals, steps.OutClientSecret))
 	if rec.Status != steps.StatusManual || !strings.Contains(rec.Outputs["sql"], "nex_gapis") || strings.Contains(rec.Outputs["sql"], secret) {
 		t.Errorf("record %+v", rec)
 	}
@@ -251,7 +250,7 @@ func TestPreflightBlamesAStaleClientSecretNotThePassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale := "stale-secret-from-another-keyring-0123456789"
-	f.kr.Set(context.Background(), secrets.Account(f.sb.CCID, secrets.ClientSecret), stale)
+	f.kr.Set(context.Background(), steps.KeyringAccount(f.vals, steps.OutClientSecret), stale)
 	e := f.env(t, steps.Options{})
 	sel, _ := steps.Select(nil, nil, e.In)
 	for _, c := range steps.PreflightChecks(e, sel) {

@@ -69,16 +69,33 @@ func NexusClient(clientID, secret, nexusURL string) OpsClient {
 	}
 }
 
-func clientPath(clientID string) string { return OpsClientsPath + "/" + url.PathEscape(clientID) }
-
-// GetClientRequest is the request GetClient sends.
-func (c *Client) GetClientRequest(clientID string) httpx.Request {
-	return c.ops(http.MethodGet, clientPath(clientID), nil)
+// clientPath is the path of one ops client; the error matches ErrBadID when
+// the id cannot name exactly one (the path is then one send refuses).
+func clientPath(clientID string) (string, error) {
+	seg, err := segment("client id", clientID)
+	return OpsClientsPath + "/" + seg, err
 }
 
-// GetClient reads an OAuth client; ErrNotFound when there is none.
+// getClientRequest is GetClientRequest with the id's error.
+func (c *Client) getClientRequest(clientID string) (httpx.Request, error) {
+	p, err := clientPath(clientID)
+	return c.ops(http.MethodGet, p, nil), err
+}
+
+// GetClientRequest is the request GetClient sends. For an id that cannot
+// name exactly one client (see ErrBadID) it is a request that is never sent.
+func (c *Client) GetClientRequest(clientID string) httpx.Request {
+	req, _ := c.getClientRequest(clientID)
+	return req
+}
+
+// GetClient reads an OAuth client; ErrNotFound when there is none, ErrBadID
+// (nothing sent) for an id that cannot name exactly one.
 func (c *Client) GetClient(ctx context.Context, clientID string) (*OpsClient, error) {
-	req := c.GetClientRequest(clientID)
+	req, err := c.getClientRequest(clientID)
+	if err != nil {
+		return nil, fmt.Errorf("read auth client: %w", err)
+	}
 	data, err := c.do(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("read auth client %s: %w", clientID, mapNotFound(err))
@@ -106,29 +123,56 @@ func (c *Client) CreateClient(ctx context.Context, oc OpsClient) error {
 	return nil
 }
 
-// UpdateClientRequest is the request UpdateClient sends.
+// updateClientRequest is UpdateClientRequest with the id's error.
+func (c *Client) updateClientRequest(oc OpsClient) (httpx.Request, error) {
+	p, err := clientPath(oc.ClientID)
+	return c.ops(http.MethodPut, p, wrapData(oc)), err
+}
+
+// UpdateClientRequest is the request UpdateClient sends. For an id that
+// cannot name exactly one client (see ErrBadID) it is a request that is
+// never sent.
 func (c *Client) UpdateClientRequest(oc OpsClient) httpx.Request {
-	return c.ops(http.MethodPut, clientPath(oc.ClientID), wrapData(oc))
+	req, _ := c.updateClientRequest(oc)
+	return req
 }
 
 // UpdateClient replaces an OAuth client's properties; ErrNotFound when there
-// is none.
+// is none, ErrBadID (nothing sent) for an id that cannot name exactly one.
 func (c *Client) UpdateClient(ctx context.Context, oc OpsClient) error {
 	c.h.Redactor().Add(oc.ClientSecret)
-	if _, err := c.do(ctx, c.UpdateClientRequest(oc)); err != nil {
+	req, err := c.updateClientRequest(oc)
+	if err != nil {
+		return fmt.Errorf("update auth client: %w", err)
+	}
+	if _, err := c.do(ctx, req); err != nil {
 		return fmt.Errorf("update auth client %s: %w", oc.ClientID, mapNotFound(err))
 	}
 	return nil
 }
 
-// DeleteClientRequest is the request DeleteClient sends.
-func (c *Client) DeleteClientRequest(clientID string) httpx.Request {
-	return c.ops(http.MethodDelete, clientPath(clientID), nil)
+// deleteClientRequest is DeleteClientRequest with the id's error.
+func (c *Client) deleteClientRequest(clientID string) (httpx.Request, error) {
+	p, err := clientPath(clientID)
+	return c.ops(http.MethodDelete, p, nil), err
 }
 
-// DeleteClient deletes an OAuth client; ErrNotFound when there is none.
+// DeleteClientRequest is the request DeleteClient sends. For an id that
+// cannot name exactly one client (see ErrBadID) it is a request that is
+// never sent: a DELETE of the collection must never go out.
+func (c *Client) DeleteClientRequest(clientID string) httpx.Request {
+	req, _ := c.deleteClientRequest(clientID)
+	return req
+}
+
+// DeleteClient deletes an OAuth client; ErrNotFound when there is none,
+// ErrBadID (nothing sent) for an id that cannot name exactly one.
 func (c *Client) DeleteClient(ctx context.Context, clientID string) error {
-	if _, err := c.do(ctx, c.DeleteClientRequest(clientID)); err != nil {
+	req, err := c.deleteClientRequest(clientID)
+	if err != nil {
+		return fmt.Errorf("delete auth client: %w", err)
+	}
+	if _, err := c.do(ctx, req); err != nil {
 		return fmt.Errorf("delete auth client %s: %w", clientID, mapNotFound(err))
 	}
 	return nil
@@ -154,14 +198,24 @@ func (t Token) String() string {
 func (t Token) GoString() string { return "gws.Token{" + t.String() + "}" }
 
 // ClientCredentialsTokenRequest is the request ClientCredentialsToken sends:
-// the credentials both in the query and as basic auth, as the vendor's page
-// does.
+// the client authenticates with HTTP basic only, and the grant goes in a
+// form body. The vendor's page also puts client_id and client_secret in the
+// query string; query strings land in proxy and ingress access logs, and
+// RFC 6749 §2.3.1 keeps client credentials out of the URI, so nothing goes
+// there.
 func (c *Client) ClientCredentialsTokenRequest(clientID, secret string) httpx.Request {
-	// Built by hand to keep the vendor's parameter order and a literal
-	// scope=*; url.Values would sort the keys and escape the star.
-	q := "grant_type=client_credentials&scope=" + ScopeAll +
-		"&client_id=" + url.QueryEscape(clientID) + "&client_secret=" + url.QueryEscape(secret)
-	return httpx.Request{Method: http.MethodPost, URL: c.url(TokenPath) + "?" + q, BasicUser: clientID, BasicPass: secret}
+	// Built by hand for the page's parameter order and a literal scope=*
+	// ("*" needs no escaping in a form); url.Values would sort the keys and
+	// escape the star.
+	form := "grant_type=client_credentials&scope=" + ScopeAll
+	return httpx.Request{
+		Method:    http.MethodPost,
+		URL:       c.url(TokenPath),
+		Header:    http.Header{"Content-Type": {contentForm}},
+		Body:      []byte(form),
+		BasicUser: clientID,
+		BasicPass: secret,
+	}
 }
 
 // ClientCredentialsToken gets a token with the client_credentials grant,
@@ -206,7 +260,7 @@ func (c *Client) PasswordToken(ctx context.Context, clientID, secret, username, 
 
 // token sends a token request; the answer is plain OAuth JSON.
 func (c *Client) token(ctx context.Context, req httpx.Request) (*Token, error) {
-	resp, err := c.h.Do(ctx, req)
+	resp, err := c.send(ctx, req)
 	if err != nil {
 		return nil, err
 	}

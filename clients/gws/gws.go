@@ -4,7 +4,11 @@
 //
 // Each call has an exported builder (…Request) that returns the exact
 // httpx.Request the call sends, so that a plan can show it without sending
-// it; the calls themselves send what those builders return.
+// it; the calls themselves send what those builders return. Every request
+// leaves through one guard (send) that refuses, before anything is sent, a
+// URL carrying a secret (ErrSecretInURL) or a path segment that cannot name
+// exactly one object (ErrBadID): credentials travel as HTTP basic, bearer or
+// in bodies only, and ids are escaped as one path segment each.
 package gws
 
 import (
@@ -17,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+	"github.com/nexus-onboard/nexus-onboard/clients/redact"
 )
 
 // Paths under auth_url. The settings item path is unverified (no public
@@ -42,6 +47,18 @@ var ErrNotFound = errors.New("not found")
 // ErrExists is matched (errors.Is) when a create finds the object already there.
 var ErrExists = errors.New("already exists")
 
+// ErrBadID is matched (errors.Is) when an id that goes into a URL path
+// cannot name exactly one object: "" would turn ".../settings/{id}" into the
+// collection, "." and ".." are resolved by normalising proxies to another
+// resource, and a "/" (sent as %2F) is split into two segments by a proxy
+// that decodes %2F before it normalises. Nothing is sent.
+var ErrBadID = errors.New("not a usable id")
+
+// ErrSecretInURL is matched (errors.Is) when a request would carry a secret
+// in its URL (query or user info), where proxy and ingress access logs keep
+// it. Nothing is sent.
+var ErrSecretInURL = errors.New("a secret in the URL")
+
 // Client calls Auth Services and the Environment API of one auth_url with the
 // GWS ops credentials.
 type Client struct {
@@ -58,6 +75,87 @@ func New(h *httpx.Client, authURL, opsUser, opsPass string) *Client {
 }
 
 func (c *Client) url(path string) string { return c.base + path }
+
+// segment returns id escaped as one URL path segment (url.PathEscape), and
+// an error matching ErrBadID when that segment cannot name exactly one
+// object (see ErrBadID); what names the id in the error ("client id"). The
+// escaped id comes back even with the error, so that a builder can still
+// show the request: send refuses that URL, by the same rule.
+func segment(what, id string) (string, error) {
+	esc := url.PathEscape(id)
+	if why := badSegment(id); why != "" {
+		return esc, fmt.Errorf("%w: the %s %q %s", ErrBadID, what, id, why)
+	}
+	return esc, nil
+}
+
+// badSegment says why a decoded path segment cannot name exactly one
+// object, or "" when it can.
+func badSegment(dec string) string {
+	switch {
+	case dec == "":
+		return "is empty"
+	case dec == "." || dec == "..":
+		return "is a relative path segment"
+	case strings.Contains(dec, "/"):
+		return "holds a path separator"
+	}
+	return ""
+}
+
+// send is the one way a request of this client leaves: it refuses, before
+// anything is sent, a URL whose path has a segment that cannot name one
+// object, and a URL that carries a secret.
+func (c *Client) send(ctx context.Context, req httpx.Request) (*httpx.Response, error) {
+	if err := c.check(req); err != nil {
+		return nil, err
+	}
+	return c.h.Do(ctx, req)
+}
+
+// check is send's guard; see send.
+func (c *Client) check(req httpx.Request) error {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return nil // httpx.Do refuses it, with a redacted message
+	}
+	// Only the part this client appended to auth_url: auth_url's own path
+	// is the user's.
+	rel := u.EscapedPath()
+	if b, err := url.Parse(c.base); err == nil && b.Host == u.Host {
+		rel = strings.TrimPrefix(rel, b.EscapedPath())
+	}
+	if rel != "" && rel != "/" {
+		for _, seg := range strings.Split(strings.TrimPrefix(rel, "/"), "/") {
+			dec, err := url.PathUnescape(seg)
+			if err == nil && badSegment(dec) == "" {
+				continue
+			}
+			return fmt.Errorf("%s %s: refused before sending: %w: path segment %q does not name exactly one object",
+				req.Method, c.where(req), ErrBadID, c.h.Redactor().String(seg))
+		}
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			return fmt.Errorf("%s %s: refused before sending: %w: the URL carries a password", req.Method, c.where(req), ErrSecretInURL)
+		}
+	}
+	red := c.h.Redactor()
+	if red.Known(u.RawQuery) {
+		return fmt.Errorf("%s %s: refused before sending: %w: the query holds a secret", req.Method, c.where(req), ErrSecretInURL)
+	}
+	for k, vs := range u.Query() {
+		if redact.IsSensitiveKey(k) || red.Known(k) {
+			return fmt.Errorf("%s %s: refused before sending: %w: query parameter %q", req.Method, c.where(req), ErrSecretInURL, red.String(k))
+		}
+		for _, v := range vs {
+			if v != "" && (v == req.BasicPass || v == req.Bearer || red.Known(v)) {
+				return fmt.Errorf("%s %s: refused before sending: %w: query parameter %q holds a secret", req.Method, c.where(req), ErrSecretInURL, red.String(k))
+			}
+		}
+	}
+	return nil
+}
 
 // ops builds a request authenticated with the ops credentials.
 func (c *Client) ops(method, path string, body []byte) httpx.Request {
@@ -93,7 +191,7 @@ func (e *APIError) Error() string {
 // do sends req and returns the envelope's data. A non-zero status.code is an
 // error even with HTTP 200.
 func (c *Client) do(ctx context.Context, req httpx.Request) (json.RawMessage, error) {
-	resp, err := c.h.Do(ctx, req)
+	resp, err := c.send(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -210,11 +308,8 @@ func (c *Client) PingRequest() httpx.Request {
 // Ping checks that auth_url is reachable and its certificate trusted. Any
 // answer below 500 counts: the root path needs no particular status.
 func (c *Client) Ping(ctx context.Context) error {
-	return ping(ctx, c.h, c.PingRequest())
-}
-
-func ping(ctx context.Context, h *httpx.Client, req httpx.Request) error {
-	_, err := h.Do(ctx, req)
+	req := c.PingRequest()
+	_, err := c.send(ctx, req)
 	var se *httpx.StatusError
 	if errors.As(err, &se) && se.Status < 500 {
 		return nil

@@ -186,8 +186,10 @@ func TestCalls(t *testing.T) {
 				return c.ClientCredentialsToken(ctx, clientID, secret)
 			},
 			build: func(c *Client) httpx.Request { return c.ClientCredentialsTokenRequest(clientID, secret) },
-			want: seen{Method: "POST", Path: "/auth/v3/oauth/token",
-				Query: "grant_type=client_credentials&scope=*&client_id=nexus_client&client_secret=" + secret},
+			// Basic auth only; the grant in a form body, nothing in the query.
+			want: seen{Method: "POST", Path: "/auth/v3/oauth/token", ContentType: "application/x-www-form-urlencoded",
+				Body: "grant_type=client_credentials&scope=*"},
+			form:     true,
 			basicFor: "client",
 			wantOut:  &Token{AccessToken: tokenText, TokenType: "bearer", ExpiresIn: 43199, Scope: "*"},
 		},

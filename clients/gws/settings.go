@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 )
@@ -57,20 +56,45 @@ func textOf(raw json.RawMessage) string {
 	return string(raw)
 }
 
-func settingsPath(ccID string) string { return fmt.Sprintf(SettingsPathFormat, url.PathEscape(ccID)) }
-
-func settingPath(ccID, id string) string {
-	return fmt.Sprintf(SettingPathFormat, url.PathEscape(ccID), url.PathEscape(id))
+// settingsPath is the settings collection of a contact center; the error
+// matches ErrBadID when ccID cannot name exactly one contact center (the
+// path is then one send refuses).
+func settingsPath(ccID string) (string, error) {
+	cc, err := segment("contact center id", ccID)
+	return fmt.Sprintf(SettingsPathFormat, cc), err
 }
 
-// SettingsRequest is the request Settings sends.
+// settingPath is one setting of a contact center; see settingsPath.
+func settingPath(ccID, id string) (string, error) {
+	cc, ccErr := segment("contact center id", ccID)
+	sid, idErr := segment("setting id", id)
+	if ccErr != nil {
+		idErr = ccErr
+	}
+	return fmt.Sprintf(SettingPathFormat, cc, sid), idErr
+}
+
+// settingsRequest is SettingsRequest with the id's error.
+func (c *Client) settingsRequest(ccID string) (httpx.Request, error) {
+	p, err := settingsPath(ccID)
+	return c.ops(http.MethodGet, p, nil), err
+}
+
+// SettingsRequest is the request Settings sends. For a contact center id
+// that cannot name exactly one (see ErrBadID) it is a request that is never
+// sent.
 func (c *Client) SettingsRequest(ccID string) httpx.Request {
-	return c.ops(http.MethodGet, settingsPath(ccID), nil)
+	req, _ := c.settingsRequest(ccID)
+	return req
 }
 
-// Settings lists the settings of a contact center.
+// Settings lists the settings of a contact center; ErrBadID (nothing sent)
+// for a contact center id that cannot name exactly one.
 func (c *Client) Settings(ctx context.Context, ccID string) ([]Setting, error) {
-	req := c.SettingsRequest(ccID)
+	req, err := c.settingsRequest(ccID)
+	if err != nil {
+		return nil, fmt.Errorf("list settings: %w", err)
+	}
 	data, err := c.do(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("list settings of contact center %s: %w", ccID, mapNotFound(err))
@@ -86,34 +110,62 @@ func (c *Client) Settings(ctx context.Context, ccID string) ([]Setting, error) {
 	return d.Settings, nil
 }
 
-// CreateSettingRequest is the request CreateSetting sends.
-func (c *Client) CreateSettingRequest(ccID string, s Setting) httpx.Request {
+// createSettingRequest is CreateSettingRequest with the id's error.
+func (c *Client) createSettingRequest(ccID string, s Setting) (httpx.Request, error) {
 	body := struct {
 		Name     string `json:"name"`
 		Location string `json:"location"`
 		Value    string `json:"value"`
 		Shared   bool   `json:"shared"`
 	}{s.Name, s.Location, s.Value, s.Shared}
-	return c.ops(http.MethodPost, settingsPath(ccID), wrapData(body))
+	p, err := settingsPath(ccID)
+	return c.ops(http.MethodPost, p, wrapData(body)), err
+}
+
+// CreateSettingRequest is the request CreateSetting sends. For a contact
+// center id that cannot name exactly one (see ErrBadID) it is a request that
+// is never sent.
+func (c *Client) CreateSettingRequest(ccID string, s Setting) httpx.Request {
+	req, _ := c.createSettingRequest(ccID, s)
+	return req
 }
 
 // CreateSetting adds a setting to a contact center; ErrExists when the
-// service says a setting of that name is there.
+// service says a setting of that name is there, ErrBadID (nothing sent) for
+// a contact center id that cannot name exactly one.
 func (c *Client) CreateSetting(ctx context.Context, ccID string, s Setting) error {
-	if _, err := c.do(ctx, c.CreateSettingRequest(ccID, s)); err != nil {
+	req, err := c.createSettingRequest(ccID, s)
+	if err != nil {
+		return fmt.Errorf("create setting %s: %w", s.Name, err)
+	}
+	if _, err := c.do(ctx, req); err != nil {
 		return fmt.Errorf("create setting %s of contact center %s: %w", s.Name, ccID, mapCreateError(err))
 	}
 	return nil
 }
 
-// DeleteSettingRequest is the request DeleteSetting sends.
-func (c *Client) DeleteSettingRequest(ccID, settingID string) httpx.Request {
-	return c.ops(http.MethodDelete, settingPath(ccID, settingID), nil)
+// deleteSettingRequest is DeleteSettingRequest with the ids' error.
+func (c *Client) deleteSettingRequest(ccID, settingID string) (httpx.Request, error) {
+	p, err := settingPath(ccID, settingID)
+	return c.ops(http.MethodDelete, p, nil), err
 }
 
-// DeleteSetting removes a setting by id; ErrNotFound when there is none.
+// DeleteSettingRequest is the request DeleteSetting sends. For ids that
+// cannot name exactly one setting (see ErrBadID) it is a request that is
+// never sent: an empty setting id would make it a DELETE of the collection.
+func (c *Client) DeleteSettingRequest(ccID, settingID string) httpx.Request {
+	req, _ := c.deleteSettingRequest(ccID, settingID)
+	return req
+}
+
+// DeleteSetting removes a setting by id; ErrNotFound when there is none,
+// ErrBadID (nothing sent) for ids that cannot name exactly one setting.
 func (c *Client) DeleteSetting(ctx context.Context, ccID, settingID string) error {
-	if _, err := c.do(ctx, c.DeleteSettingRequest(ccID, settingID)); err != nil {
+	req, err := c.deleteSettingRequest(ccID, settingID)
+	if err != nil {
+		return fmt.Errorf("delete setting: %w", err)
+	}
+	if _, err := c.do(ctx, req); err != nil {
 		return fmt.Errorf("delete setting %s of contact center %s: %w", settingID, ccID, mapNotFound(err))
 	}
 	return nil

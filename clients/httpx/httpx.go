@@ -30,7 +30,7 @@ import (
 
 // Defaults applied by New to zero Options fields.
 const (
-	DefaultTimeout     = 20 * time.Second
+	DefaultTimeout     = 15 * time.Second
 	DefaultMaxAttempts = 4
 	DefaultBaseBackoff = 200 * time.Millisecond
 	DefaultMaxBackoff  = 5 * time.Second
@@ -53,6 +53,8 @@ type Options struct {
 	// user choice; the caller warns about it.
 	InsecureSkipVerify bool
 	// Timeout bounds one attempt, from dial to the last byte of the body.
+	// A deadline on the context of Do (a caller's budget for the whole
+	// call, retries and backoff included) ends attempts and waits earlier.
 	Timeout time.Duration
 	// MaxAttempts bounds the attempts of one Do, the first one included.
 	MaxAttempts int
@@ -238,6 +240,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 
 	var lastResp *Response
 	var lastErr error
+	limit := c.opt.MaxAttempts
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(ctx, req, u, attempt)
 		lastResp, lastErr = resp, err
@@ -248,7 +251,13 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return nil, c.ctxError(req.Method, u, ctx.Err())
 		}
 		wait, retry := c.retryDecision(req.Method, resp, err, attempt)
-		if !retry || attempt >= c.opt.MaxAttempts {
+		if timedOut(err) {
+			// A server that stayed silent for a whole attempt will most
+			// likely stay silent: one more try at most, not MaxAttempts
+			// times the timeout.
+			limit = min(limit, attempt+1)
+		}
+		if !retry || attempt >= limit || !fitsDeadline(ctx, wait) {
 			setAttempts(lastErr, attempt)
 			return lastResp, lastErr
 		}
@@ -260,6 +269,13 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// fitsDeadline reports whether a wait ends before ctx's deadline: waiting
+// into the deadline would only turn the last error into "stopped".
+func fitsDeadline(ctx context.Context, wait time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > wait
 }
 
 func (c *Client) ctxError(method string, u *url.URL, err error) error {

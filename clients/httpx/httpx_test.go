@@ -359,7 +359,7 @@ func TestRetryTransportFailures(t *testing.T) {
 		{"refused POST retried (never sent)", http.MethodPost, nil, 0, 4, "nothing listens there"},
 		{"lost GET retried", http.MethodGet, closingServer, 0, 4, "closed before a complete answer"},
 		{"lost POST not retried", http.MethodPost, closingServer, 0, 1, "closed before a complete answer"},
-		{"timeout GET retried", http.MethodGet, slowServer, 50 * time.Millisecond, 4, "no answer within 50ms"},
+		{"timeout GET retried once", http.MethodGet, slowServer, 50 * time.Millisecond, 2, "no answer within 50ms"},
 		{"timeout POST not retried", http.MethodPost, slowServer, 50 * time.Millisecond, 1, "no answer within 50ms"},
 	}
 	for _, tt := range tests {
@@ -423,20 +423,29 @@ func slowServer(t *testing.T, hits *atomic.Int32) *httptest.Server {
 func TestContextCancelStopsRetries(t *testing.T) {
 	tests := []struct {
 		name    string
-		handler http.HandlerFunc
+		handler func(release <-chan struct{}) http.HandlerFunc
 	}{
-		{"during backoff", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }},
-		{"during a request", func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case <-r.Context().Done():
-			case <-time.After(3 * time.Second):
+		{"during backoff", func(<-chan struct{}) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }
+		}},
+		// The handler never answers while the test runs: leaving when its
+		// own context ends could race a 200 back to the client.
+		{"during a request", func(release <-chan struct{}) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-release:
+				case <-time.After(3 * time.Second):
+				}
 			}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var hits atomic.Int32
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); tt.handler(w, r) })
+			release := make(chan struct{})
+			h := tt.handler(release)
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); h(w, r) })
+			t.Cleanup(func() { close(release) }) // before the server closes
 			o := fastOptions(srv)
 			o.BaseBackoff, o.MaxBackoff, o.Timeout = 10*time.Second, 10*time.Second, 10*time.Second
 			c := newClient(t, o)
@@ -788,4 +797,125 @@ func TestAttemptsAnnouncedBeforeSending(t *testing.T) {
 			t.Errorf("announcement %d: %+v", i, p)
 		}
 	}
+}
+
+// silentListener accepts TCP connections and never answers, like a proxy or
+// load balancer whose backend is gone. It returns the listener's address.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// A silent server costs at most two timeouts, whatever MaxAttempts says: a
+// timed-out attempt is retried at most once (never for a POST).
+func TestTimeoutRetriedAtMostOnce(t *testing.T) {
+	addr := silentListener(t)
+	for _, tt := range []struct {
+		method string
+		want   int
+	}{{http.MethodGet, 2}, {http.MethodPut, 2}, {http.MethodPost, 1}} {
+		t.Run(tt.method, func(t *testing.T) {
+			c := newClient(t, Options{MaxAttempts: 10, Timeout: 40 * time.Millisecond, BaseBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})
+			var rec recorded
+			start := time.Now()
+			_, err := c.Do(rec.ctx(context.Background()), Request{Method: tt.method, URL: "https://" + addr + "/auth/v3/ops/clients"})
+			if err == nil || !IsTransient(err) || !strings.Contains(err.Error(), "no answer within 40ms") {
+				t.Fatalf("err = %v, want a transient timeout", err)
+			}
+			if n := len(rec.all()); n != tt.want {
+				t.Fatalf("%d attempts, want %d", n, tt.want)
+			}
+			if el := time.Since(start); el > 2*time.Second {
+				t.Fatalf("took %v", el)
+			}
+		})
+	}
+}
+
+// Transient statuses keep their retries after a timeout; only the count of
+// attempts after the timeout is bounded.
+func TestTimeoutThenStatusRetries(t *testing.T) {
+	var hits atomic.Int32
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch hits.Add(1) {
+		case 1, 2, 3:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			io.WriteString(w, `{}`)
+		}
+	})
+	c := newClient(t, fastOptions(srv))
+	resp, err := c.Do(context.Background(), Request{URL: srv.URL})
+	if err != nil || resp.Status != 200 || hits.Load() != 4 {
+		t.Fatalf("resp %v err %v hits %d, want 200 after 3×503", resp, err, hits.Load())
+	}
+}
+
+// A deadline on the context bounds the whole Do: attempts against a silent
+// server stop at it, and a backoff that would outlast it is not started.
+func TestContextDeadlineBoundsDo(t *testing.T) {
+	t.Run("silent server", func(t *testing.T) {
+		addr := silentListener(t)
+		c := newClient(t, Options{Timeout: 10 * time.Second})
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Do(ctx, Request{Method: http.MethodPost, URL: "https://" + addr + "/x"})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want the deadline", err)
+		}
+		if el := time.Since(start); el > 150*time.Millisecond+time.Second {
+			t.Fatalf("Do returned after %v, past the 150ms deadline", el)
+		}
+	})
+	t.Run("retry-after beyond the deadline", func(t *testing.T) {
+		var hits atomic.Int32
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Header().Set("Retry-After", "5")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		})
+		c := newClient(t, fastOptions(srv))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Do(ctx, Request{URL: srv.URL + "/x"})
+		var se *StatusError
+		if !errors.As(err, &se) || se.Status != 503 {
+			t.Fatalf("err = %v, want the 503 itself, not a stop", err)
+		}
+		if el := time.Since(start); el > time.Second || hits.Load() != 1 {
+			t.Fatalf("took %v with %d attempts: a wait past the deadline was started", el, hits.Load())
+		}
+	})
 }

@@ -22,6 +22,12 @@ import (
 // a lost connection returns an error for which IsTransient is true, and the
 // caller checks the state before trying again.
 //
+// An attempt that timed out (the server accepted the connection and stayed
+// silent) is retried at most once more in the same Do, whatever MaxAttempts
+// says: MaxAttempts silent attempts would multiply the timeout. A deadline on
+// the context of Do bounds the whole call: no attempt or wait goes past it, and
+// a wait that would end after it is not started (the last error is returned).
+//
 // Backoff is exponential with full jitter; a Retry-After header (seconds or an
 // HTTP date) on 429 or 503 is honoured up to MaxRetryAfter. A cancelled
 // context ends the retries and the sleep between them at once.
@@ -63,6 +69,22 @@ func (c *Client) retryDecision(method string, resp *Response, err error, n int) 
 		}
 	}
 	return 0, false
+}
+
+// IsTimeout reports whether err is the failure of an HTTP attempt that got no
+// answer within Options.Timeout (or whose connection never completed), as
+// opposed to a caller's context ending.
+func IsTimeout(err error) bool { return timedOut(err) }
+
+// timedOut reports whether err is a timeout: no answer in time, including a
+// connection or TLS handshake that never completed (a black-holed address).
+func timedOut(err error) bool {
+	var re *RequestError
+	if !errors.As(err, &re) {
+		return false
+	}
+	var te *timeoutError
+	return re.kind == failTimeout || errors.As(re.Err, &te) || isTimeout(re.Err)
 }
 
 // backoff is the full-jitter wait after attempt n: uniform in

@@ -343,9 +343,11 @@ func oauthError(w http.ResponseWriter, status int, code, description string) {
 	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
 }
 
-// token is the OAuth 2 token endpoint: client_credentials (parameters in the
-// query, as the vendor page sends them, or in a form body) and password
-// (form body). The client authenticates with HTTP basic, as in the page.
+// token is the OAuth 2 token endpoint: client_credentials (grant_type and
+// scope in a form body, or in the query) and password (form body). The
+// client authenticates with HTTP basic, as in the page. The page's
+// client_credentials request also puts client_id and client_secret in the
+// query: wrap refuses any credential in a URL before this handler runs.
 func (s *Sandbox) token(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, r, http.MethodPost)

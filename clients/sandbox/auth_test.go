@@ -293,7 +293,8 @@ func TestToken(t *testing.T) {
 	secret := e.createClient("nexus_client")
 	tokenURL := e.sb.AuthURL + "/auth/v3/oauth/token"
 	client := []string{"nexus_client", secret}
-	// The vendor page's client_credentials request: everything in the query.
+	// The vendor page's client_credentials request: everything in the query,
+	// which a strict server refuses (the secret is in the URL).
 	ccQuery := tokenURL + "?" + url.Values{"grant_type": {"client_credentials"}, "scope": {"*"},
 		"client_id": {"nexus_client"}, "client_secret": {secret}}.Encode()
 	userName := e.sb.CCID + `\` + e.sb.Opts.TenantUser
@@ -315,9 +316,11 @@ func TestToken(t *testing.T) {
 		refresh   bool
 		inDesc    string // in error_description
 	}{
-		{"client_credentials in the query", req{method: "POST", url: ccQuery, basic: client}, 200, "", false, ""},
+		{"client_credentials with the secret in the query", req{method: "POST", url: ccQuery, basic: client}, 400, "invalid_request", false, "credentials must not be sent in the URL"},
+		{"client_credentials grant in the query, secret in basic", req{method: "POST", url: tokenURL + "?grant_type=client_credentials&scope=*", basic: client}, 200, "", false, ""},
 		{"client_credentials in a form", req{method: "POST", url: tokenURL, basic: client, ctype: formType, body: form("grant_type", "client_credentials", "scope", "*")}, 200, "", false, ""},
-		{"client_credentials without basic auth", req{method: "POST", url: ccQuery}, 401, "invalid_client", false, ""},
+		{"client_credentials without basic auth", req{method: "POST", url: tokenURL, ctype: formType, body: form("grant_type", "client_credentials", "scope", "*")}, 401, "invalid_client", false, ""},
+		{"client_credentials with the secret in the query and no basic auth", req{method: "POST", url: ccQuery}, 400, "invalid_request", false, "not be sent in the URL"},
 		{"client_credentials with a wrong secret", req{method: "POST", url: tokenURL + "?grant_type=client_credentials", basic: []string{"nexus_client", "wrong"}}, 401, "invalid_client", false, ""},
 		{"unknown client", req{method: "POST", url: tokenURL + "?grant_type=client_credentials", basic: []string{"ghost", secret}}, 401, "invalid_client", false, ""},
 		{"query client_id differs from basic", req{method: "POST", url: tokenURL + "?grant_type=client_credentials&client_id=ghost", basic: client}, 401, "invalid_client", false, "does not match"},
@@ -329,7 +332,7 @@ func TestToken(t *testing.T) {
 		{"password grant for an unknown contact center", req{method: "POST", url: tokenURL, basic: client, ctype: formType, body: form("username", `nope\`+e.sb.Opts.TenantUser, "grant_type", "password", "password", pw)}, 400, "invalid_grant", false, "contact center"},
 		{"password grant with a wrong password", req{method: "POST", url: tokenURL, basic: client, ctype: formType, body: form("username", userName, "grant_type", "password", "password", pw+"x")}, 400, "invalid_grant", false, ""},
 		{"password grant for another user", req{method: "POST", url: tokenURL, basic: client, ctype: formType, body: form("username", e.sb.CCID+`\someone`, "grant_type", "password", "password", pw)}, 400, "invalid_grant", false, ""},
-		{"password in the URL", req{method: "POST", url: tokenURL + "?" + form("password", pw), basic: client, ctype: formType, body: form("username", userName, "grant_type", "password")}, 400, "invalid_request", false, "not in the URL"},
+		{"password in the URL", req{method: "POST", url: tokenURL + "?" + form("password", pw), basic: client, ctype: formType, body: form("username", userName, "grant_type", "password")}, 400, "invalid_request", false, "not be sent in the URL"},
 		{"password grant as JSON", req{method: "POST", url: tokenURL, basic: client, ctype: "application/json", body: `{"grant_type":"password"}`}, 400, "invalid_request", false, "x-www-form-urlencoded"},
 		{"password grant without a secret in basic", req{method: "POST", url: tokenURL, basic: []string{"nexus_client", ""}, ctype: formType, body: form("username", userName, "grant_type", "password", "password", pw)}, 401, "invalid_client", false, ""},
 		{"no grant_type", req{method: "POST", url: tokenURL, basic: client}, 400, "invalid_request", false, "grant_type"},

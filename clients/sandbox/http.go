@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -150,6 +151,13 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
+// randomHex returns n random bytes in lower-case hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%x", b)
+}
+
 // passwordChars mixes in characters that break careless URL, form and basic
 // auth encoding, so the sandbox catches clients that do not encode.
 const (
@@ -180,19 +188,80 @@ func randIndex(n int) int {
 	}
 }
 
-// RequestLog is one request the sandbox answered. It holds no bodies, headers
-// or query strings: those carry secrets (client_credentials sends the client
-// secret in the query).
+// RequestLog is one request the sandbox answered. It holds no bodies or
+// headers. It keeps the request URI as received, query included, so that a
+// test can prove from the server's side that no URL carried a secret; its
+// String and GoString never show the query.
 type RequestLog struct {
 	Time    time.Time
 	Service string // "auth", "gws", "nexus" or "ucs"
 	Host    string // the Host the request was sent to
 	Method  string
 	Path    string
+	// URI is the raw request URI as received: path and raw query, as a
+	// proxy's access log would keep it.
+	URI string
+	// SecretInURL is set when the query carried a credential (see
+	// secretInQuery); the sandbox answered 400 without serving it.
+	SecretInURL bool
 	// Status is the HTTP status answered; 0 when the connection was dropped
 	// (CloseConn fault) or the client went away first.
 	Status   int
 	Duration time.Duration
+}
+
+// String shows the log without the query, which may hold a secret.
+func (l RequestLog) String() string {
+	q := ""
+	if _, raw, ok := strings.Cut(l.URI, "?"); ok {
+		q = fmt.Sprintf("?<query hidden, %d bytes>", len(raw))
+	}
+	return fmt.Sprintf("{Time:%s Service:%s Host:%s Method:%s Path:%s%s SecretInURL:%t Status:%d Duration:%s}",
+		l.Time.Format(time.RFC3339Nano), l.Service, l.Host, l.Method, l.Path, q, l.SecretInURL, l.Status, l.Duration)
+}
+
+// GoString keeps %#v from printing the query.
+func (l RequestLog) GoString() string { return "sandbox.RequestLog" + l.String() }
+
+// credentialParams are query parameters that always carry a credential.
+var credentialParams = []string{"client_secret", "password", "access_token"}
+
+// secretInQuery reports whether a raw query carries a credential: a
+// parameter named client_secret, password or access_token, or a name or value
+// equal to one of secrets; secrets of 8 characters or more are also found
+// anywhere in the query, raw or decoded (a client that does not encode
+// breaks the parameters apart).
+func secretInQuery(rawQuery string, secrets []string) bool {
+	if rawQuery == "" {
+		return false
+	}
+	q, _ := url.ParseQuery(rawQuery) // what parses; the raw text is checked too
+	decoded, err := url.QueryUnescape(rawQuery)
+	if err != nil {
+		decoded = rawQuery
+	}
+	for k, vs := range q {
+		for _, name := range credentialParams {
+			if strings.EqualFold(k, name) {
+				return true
+			}
+		}
+		for _, sec := range secrets {
+			if sec == "" {
+				continue
+			}
+			if k == sec || slices.Contains(vs, sec) {
+				return true
+			}
+		}
+	}
+	for _, sec := range secrets {
+		if len(sec) >= 8 && (strings.Contains(rawQuery, sec) || strings.Contains(decoded, sec) ||
+			strings.Contains(rawQuery, url.QueryEscape(sec)) || strings.Contains(rawQuery, url.PathEscape(sec))) {
+			return true
+		}
+	}
+	return false
 }
 
 // statusWriter remembers the status a handler answered with.

@@ -9,7 +9,8 @@
 //   - Auth (AuthURL): /environment/v3/contact-centers[/{cc}/settings[/{id}]]
 //     and /auth/v3/ops/clients[/{id}] with the ops credentials as HTTP basic,
 //     and the OAuth token endpoint /auth/v3/oauth/token (client_credentials
-//     and password grants, client authenticated by HTTP basic). Answers are
+//     and password grants, client authenticated by HTTP basic, parameters in
+//     a form body or, for the grant type and scope only, the query). Answers are
 //     wrapped as {"status":{"code":0,"message":""},"data":...}; failures carry
 //     a non-zero code and a message.
 //   - Nexus (NexusURL): POST /nexus/v3/provisioning/tenants with a bearer token
@@ -20,6 +21,14 @@
 // The certificates come from a fresh CA (CAFile, CAPEM) that clients must
 // trust explicitly. With Options.WithDB the sandbox also starts a throwaway
 // PostgreSQL (clients/pgserver) holding the nex_gapis table.
+//
+// Every service refuses, as a strict server would, a request whose URL query
+// carries a credential (a parameter named client_secret, password or
+// access_token, or a value equal to a secret the sandbox knows): 400
+// {"error":"invalid_request","error_description":"credentials must not be
+// sent in the URL"}. Requests() keeps each request URI as received, and
+// RequestsWithSecretInURL lists the offenders, so tests can prove from the
+// server's side that no URL carried a secret.
 //
 // Faults (Sandbox.Faults) make chosen requests fail, slow down, lose their
 // answer after the write, or drop the connection. The CLI sets them through
@@ -73,8 +82,18 @@ const (
 
 // Options configure a sandbox; zero values get defaults.
 type Options struct {
-	// ContactCenters are the contact center ids; default DefaultContactCenter.
+	// ContactCenters are the contact center ids; default DefaultContactCenter,
+	// or a random one with RandomIdentity.
 	ContactCenters []string
+	// TenantName is the tenant name the config suggests; default
+	// DefaultTenantName, or DefaultTenantName with a random suffix
+	// ("sandbox_tenant_3fa9c1") with RandomIdentity.
+	TenantName string
+	// RandomIdentity makes the defaults of ContactCenters and TenantName
+	// random (a lower-case v4 UUID, a random suffix), so that sandboxes
+	// started side by side never share a contact center: keyring entries and
+	// state are per contact center. Values given explicitly are kept.
+	RandomIdentity bool
 	// OpsUser and OpsPassword are the GWS ops credentials; default "ops" and a
 	// random password.
 	OpsUser, OpsPassword string
@@ -105,8 +124,8 @@ func (o Options) String() string {
 		}
 		return "***"
 	}
-	return fmt.Sprintf("{ContactCenters:%v OpsUser:%s OpsPassword:%s TenantUser:%s TenantPassword:%s UCSAPIKey:%s WithDB:%t Dir:%s Addr:%s FaultSpec:%q}",
-		o.ContactCenters, o.OpsUser, mask(o.OpsPassword), o.TenantUser, mask(o.TenantPassword), mask(o.UCSAPIKey), o.WithDB, o.Dir, o.Addr, o.FaultSpec)
+	return fmt.Sprintf("{ContactCenters:%v TenantName:%s RandomIdentity:%t OpsUser:%s OpsPassword:%s TenantUser:%s TenantPassword:%s UCSAPIKey:%s WithDB:%t Dir:%s Addr:%s FaultSpec:%q}",
+		o.ContactCenters, o.TenantName, o.RandomIdentity, o.OpsUser, mask(o.OpsPassword), o.TenantUser, mask(o.TenantPassword), mask(o.UCSAPIKey), o.WithDB, o.Dir, o.Addr, o.FaultSpec)
 }
 
 // GoString keeps %#v from printing the secrets too.
@@ -273,19 +292,49 @@ func (s *Sandbox) wrap(service string, mux http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		s.inflight.Add(1)
 		// Deferred so that dropped connections (a panic) are logged too.
+		uri := r.RequestURI
+		if uri == "" {
+			uri = r.URL.RequestURI()
+		}
+		// As a strict server (or ingress) would: a credential in the URL is
+		// refused before anything else, since it is already in access logs.
+		leaked := secretInQuery(r.URL.RawQuery, s.knownSecrets())
 		defer func() {
 			s.inflight.Add(-1)
 			s.mu.Lock()
 			s.requests = append(s.requests, RequestLog{Time: start, Service: service, Host: r.Host,
-				Method: r.Method, Path: r.URL.Path, Status: sw.status, Duration: time.Since(start)})
+				Method: r.Method, Path: r.URL.Path, URI: uri, SecretInURL: leaked, Status: sw.status, Duration: time.Since(start)})
 			s.mu.Unlock()
 		}()
+		if leaked {
+			oauthError(sw, http.StatusBadRequest, "invalid_request", "credentials must not be sent in the URL")
+			return
+		}
 		if f, ok := s.Faults.take(r.Method, r.URL.Path); ok {
 			serveFault(sw, r, f, mux)
 			return
 		}
 		mux.ServeHTTP(sw, r)
 	})
+}
+
+// knownSecrets are the secrets the sandbox knows at this moment: the ops and
+// tenant passwords, the UCS API key, every client secret, every token issued
+// and every tenant's API key.
+func (s *Sandbox) knownSecrets() []string {
+	out := []string{s.Opts.OpsPassword, s.Opts.TenantPassword, s.Opts.UCSAPIKey}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clientsByID {
+		out = append(out, str(c, "client_secret"))
+	}
+	for tok, info := range s.tokens {
+		out = append(out, tok, info.refresh)
+	}
+	for _, t := range s.tenantsByID {
+		out = append(out, str(t, "xapikey"))
+	}
+	return out
 }
 
 // startDB starts PostgreSQL and creates nex_gapis as the application role,
@@ -326,6 +375,15 @@ func (s *Sandbox) startDB(ctx context.Context) error {
 func resolve(o Options) (Options, error) {
 	if len(o.ContactCenters) == 0 {
 		o.ContactCenters = []string{DefaultContactCenter}
+		if o.RandomIdentity {
+			o.ContactCenters = []string{newUUID()}
+		}
+	}
+	if o.TenantName == "" {
+		o.TenantName = DefaultTenantName
+		if o.RandomIdentity {
+			o.TenantName = DefaultTenantName + "_" + randomHex(3)
+		}
 	}
 	o.ContactCenters = slices.Clone(o.ContactCenters)
 	for i, cc := range o.ContactCenters {
@@ -416,7 +474,7 @@ func (s *Sandbox) WriteConfig(path string) error {
 		GWSURL: s.GWSURL, AuthURL: s.AuthURL, NexusURL: s.NexusURL, UCSURL: s.UCSURL,
 		GWSAdminUser: s.Opts.OpsUser, GWSAdminPassword: s.Opts.OpsPassword,
 		TenantUser: s.Opts.TenantUser, TenantPassword: s.Opts.TenantPassword,
-		CCID: s.CCID, TenantName: DefaultTenantName, DBURL: s.DBURL,
+		CCID: s.CCID, TenantName: s.Opts.TenantName, DBURL: s.DBURL,
 		UCSAPIKey: s.Opts.UCSAPIKey, ClientID: DefaultClientID, CAFile: s.CAFile,
 	})
 	if err != nil {
@@ -490,6 +548,21 @@ func (s *Sandbox) Requests() []RequestLog {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
+}
+
+// RequestsWithSecretInURL returns the requests whose URL carried a
+// credential (each was answered 400), oldest first: a test asserts it is
+// empty to prove from the server's side that no URL held a secret.
+func (s *Sandbox) RequestsWithSecretInURL() []RequestLog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []RequestLog
+	for _, r := range s.requests {
+		if r.SecretInURL {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Count reports how many requests hit method and path; method "" or "*"

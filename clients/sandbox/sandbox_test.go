@@ -141,27 +141,35 @@ func TestRequestLogHoldsNoSecrets(t *testing.T) {
 	secret := e.createClient("nexus_client")
 	q := url.Values{"grant_type": {"client_credentials"}, "client_id": {"nexus_client"}, "client_secret": {secret}}.Encode()
 	e.send(req{method: "POST", url: e.sb.AuthURL + "/auth/v3/oauth/token?" + q, basic: []string{"nexus_client", secret}})
-	e.send(req{method: "GET", url: e.sb.AuthURL + "/nowhere"})
+	e.send(req{method: "GET", url: e.sb.AuthURL + "/nowhere?a=1"})
 
 	logs := e.sb.Requests()
 	if len(logs) != 3 {
 		t.Fatalf("Requests() = %+v", logs)
 	}
 	want := []RequestLog{
-		{Service: "auth", Method: "POST", Path: "/auth/v3/ops/clients", Status: 200},
-		{Service: "auth", Method: "POST", Path: "/auth/v3/oauth/token", Status: 200},
-		{Service: "auth", Method: "GET", Path: "/nowhere", Status: 404},
+		{Service: "auth", Method: "POST", Path: "/auth/v3/ops/clients", URI: "/auth/v3/ops/clients", Status: 200},
+		{Service: "auth", Method: "POST", Path: "/auth/v3/oauth/token", URI: "/auth/v3/oauth/token?" + q, SecretInURL: true, Status: 400},
+		{Service: "auth", Method: "GET", Path: "/nowhere", URI: "/nowhere?a=1", Status: 404},
 	}
 	for i, l := range logs {
-		if l.Service != want[i].Service || l.Method != want[i].Method || l.Path != want[i].Path || l.Status != want[i].Status {
-			t.Errorf("log %d = %+v, want %+v", i, l, want[i])
+		if l.Service != want[i].Service || l.Method != want[i].Method || l.Path != want[i].Path || l.Status != want[i].Status ||
+			l.URI != want[i].URI || l.SecretInURL != want[i].SecretInURL {
+			t.Errorf("log %d = %+v (URI %q), want %+v", i, l, l.URI, want[i])
 		}
 		if l.Time.IsZero() || !strings.HasPrefix(e.sb.AuthURL, "https://"+l.Host) {
 			t.Errorf("log %d time/host = %v %q", i, l.Time, l.Host)
 		}
-		if strings.Contains(fmt.Sprintf("%+v", l), secret) {
-			t.Errorf("log %d holds the client secret", i)
+		// Printed, the log never shows the query; the URI field keeps it
+		// for tests to scan.
+		for _, printed := range []string{fmt.Sprintf("%v", l), fmt.Sprintf("%+v", l), fmt.Sprintf("%#v", l), fmt.Sprint(logs)} {
+			if strings.Contains(printed, secret) || strings.Contains(printed, url.QueryEscape(secret)) {
+				t.Errorf("printed log %d holds the client secret: %s", i, printed)
+			}
 		}
+	}
+	if bad := e.sb.RequestsWithSecretInURL(); len(bad) != 1 || bad[0].Path != "/auth/v3/oauth/token" {
+		t.Errorf("RequestsWithSecretInURL() = %v", bad)
 	}
 	tests := []struct {
 		method, path string

@@ -4,10 +4,12 @@
 // Credential Manager on Windows, through github.com/zalando/go-keyring.
 //
 // Entries live under one service name and are keyed by an account string
-// that names the contact center and the kind of secret (see Account), so an
+// that names the environment or the contact center and the kind of secret
+// (see ClientSecretAccount and Account), so an
 // administrator can read one back with the platform's own tools, e.g.
 //
-//	secret-tool lookup service nexus-onboard username <cc_id>/client_secret
+//	secret-tool lookup service nexus-onboard username auth.example.com/nexus_client/client_secret
+//	secret-tool lookup service nexus-onboard username <cc_id>/nexus_api_key
 package secrets
 
 import (
@@ -18,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/redact"
@@ -42,11 +45,43 @@ const (
 const DefaultTimeout = 5 * time.Second
 
 // Account returns the keyring account of one secret of a contact center,
-// "<cc_id>/<name>". It is a public contract: printed SQL, documentation and
-// administrators' own scripts look entries up by it.
+// "<cc_id>/<name>" (the tenant's Nexus API key). It is a public contract:
+// documentation and administrators' own scripts look entries up by it. The
+// contact center id is lower-cased: ids are canonical in lower case.
 func Account(ccID, name string) string {
-	return ccID + "/" + name
+	return strings.ToLower(ccID) + "/" + name
 }
+
+// ClientSecretAccount returns the keyring account of the Auth client's
+// secret: "<auth host[:port][/path]>/<client_id>/client_secret", e.g.
+// "auth.example.com/nexus_client/client_secret". The client and its secret
+// belong to the environment (one Auth), not to a contact center: every
+// contact center of the environment shares them. It is a public contract
+// like Account. The host is lower-cased; the scheme and a trailing "/" are
+// dropped, so equal URLs give one account.
+func ClientSecretAccount(authURL, clientID string) string {
+	return EnvironmentName(authURL) + "/" + clientID + "/" + ClientSecret
+}
+
+// EnvironmentName is how an environment is named in keyring accounts: its
+// Auth URL without scheme, host lower-cased, no trailing "/".
+func EnvironmentName(authURL string) string {
+	s := strings.TrimSpace(authURL)
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	s = strings.TrimRight(s, "/")
+	host, path, _ := strings.Cut(s, "/")
+	if path != "" {
+		return strings.ToLower(host) + "/" + path
+	}
+	return strings.ToLower(host)
+}
+
+// LegacyClientSecretAccount is where versions before the environment-keyed
+// account kept the client secret: "<cc_id>/client_secret". Entries found
+// there are moved (see steps) once Auth accepts them.
+func LegacyClientSecretAccount(ccID string) string { return ccID + "/" + ClientSecret }
 
 var (
 	// ErrNotFound means the keyring works but holds no entry for the account.

@@ -12,14 +12,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
 )
 
@@ -71,6 +75,15 @@ type App struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Environ        []string
+	// Keyring is where secrets are kept; nil means the OS keyring.
+	Keyring steps.Keyring
+}
+
+func (a *App) keyring() steps.Keyring {
+	if a.Keyring != nil {
+		return a.Keyring
+	}
+	return secrets.Store{}
 }
 
 // WizardParams is what the wizard is opened with.
@@ -80,6 +93,8 @@ type WizardParams struct {
 	Store      steps.Store
 	Sandbox    *SandboxInfo
 	Accessible bool
+	// Invocation is repeated by every command the wizard suggests.
+	Invocation steps.Invocation
 }
 
 // common are the flags every command that works on inputs shares.
@@ -89,6 +104,9 @@ type common struct {
 	verbose  bool
 	inputs   map[string]*string
 	flags    *pflag.FlagSet
+	// requestTimeout bounds each HTTP attempt, stepTimeout each step
+	// (retries included); resolve them with timeouts.
+	requestTimeout, stepTimeout time.Duration
 }
 
 func (c *common) register(fs *pflag.FlagSet) {
@@ -96,11 +114,48 @@ func (c *common) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.config, "config", "c", "", "YAML config file of inputs (keys as in `nexus-onboard help inputs`)")
 	fs.StringVar(&c.stateDir, "state-dir", "", "state directory (default $XDG_STATE_HOME/nexus-onboard)")
 	fs.BoolVarP(&c.verbose, "verbose", "v", false, "print every HTTP exchange, redacted, to stderr")
+	fs.DurationVar(&c.requestTimeout, "request-timeout", httpx.DefaultTimeout, "deadline of each HTTP request attempt, e.g. 30s (env "+envRequestTimeout+")")
+	fs.DurationVar(&c.stepTimeout, "step-timeout", steps.DefaultStepTimeout, "time budget of each step, its retries included, e.g. 2m (env "+envStepTimeout+")")
 	c.inputs = map[string]*string{}
 	for _, in := range steps.Inputs {
 		usage := in.Label + ". " + in.Help + " (env " + in.EnvVar() + ")"
 		c.inputs[in.Key] = fs.String(in.Flag(), "", usage)
 	}
+}
+
+// Environment variables of the timeout flags.
+const (
+	envRequestTimeout = steps.EnvPrefix + "REQUEST_TIMEOUT"
+	envStepTimeout    = steps.EnvPrefix + "STEP_TIMEOUT"
+)
+
+// timeouts resolves --request-timeout and --step-timeout: flag > env >
+// default. A value that is not a positive Go duration is a usage error
+// naming the flag.
+func (c *common) timeouts(environ []string) (request, step time.Duration, err error) {
+	resolve := func(flag, env string, v time.Duration) (time.Duration, error) {
+		if c.flags != nil && c.flags.Changed(flag) {
+			if v <= 0 {
+				return 0, usageErr("--%s must be a positive duration such as 30s or 2m (got %s)", flag, v)
+			}
+			return v, nil
+		}
+		for _, kv := range environ {
+			if s, ok := strings.CutPrefix(kv, env+"="); ok && s != "" {
+				d, err := time.ParseDuration(strings.TrimSpace(s))
+				if err != nil || d <= 0 {
+					return 0, usageErr("%s (--%s) must be a positive duration such as 30s or 2m (got %q)", env, flag, s)
+				}
+				v = d
+			}
+		}
+		return v, nil
+	}
+	if request, err = resolve("request-timeout", envRequestTimeout, c.requestTimeout); err != nil {
+		return 0, 0, err
+	}
+	step, err = resolve("step-timeout", envStepTimeout, c.stepTimeout)
+	return request, step, err
 }
 
 func (c *common) store(environ []string) steps.Store {
@@ -113,6 +168,31 @@ func (c *common) store(environ []string) steps.Store {
 		}
 	}
 	return steps.Store{Dir: steps.DefaultStateDir()}
+}
+
+// invocation is what a command the tool suggests must repeat to act on
+// the same inputs and state: --config and --state-dir (absolute, so the
+// command works from any directory) and the non-secret input flags given.
+func (c *common) invocation() steps.Invocation {
+	iv := steps.Invocation{Config: absPath(c.config), StateDir: absPath(c.stateDir), Flags: map[string]string{}}
+	if c.flags != nil {
+		for key, p := range c.inputs {
+			if c.flags.Changed(strings.ReplaceAll(key, "_", "-")) {
+				iv.Flags[key] = *p
+			}
+		}
+	}
+	return iv
+}
+
+func absPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // load resolves the inputs: flag > env > config > last run > default.
@@ -131,17 +211,28 @@ func (c *common) load(a *App) (steps.Values, []string, steps.Problems) {
 		cc, fromLast = st.Last(), true
 	}
 	if cc != "" {
-		if saved, err := st.Load(cc); err == nil {
+		auth := vals.Get(steps.KeyAuthURL)
+		saved, err := st.Load(cc)
+		var se *steps.StateError
+		switch {
+		case err == nil:
+			warnings = append(warnings, saved.Notes...)
 			// The last-used contact center only fills in for a run aimed at
 			// the same environment: never mix two environments' values.
-			auth := vals.Get(steps.KeyAuthURL)
 			if !fromLast || auth == "" || auth == saved.Inputs[steps.KeyAuthURL] {
 				vals.FillSaved(saved.Inputs)
 			}
+		case errors.As(err, &se) && (!fromLast || auth == ""):
+			// The state of the contact center worked on (or whose saved
+			// values would fill the inputs) is refused: an input error.
+			problems = append(problems, steps.Problem{Key: stateProblemKey, Msg: strings.TrimPrefix(se.Error(), "state ")})
 		}
 	}
 	return vals, warnings, problems
 }
+
+// stateProblemKey names, among input problems, a refused state file.
+const stateProblemKey = "state"
 
 // Main runs the command line and returns the exit code.
 func (a *App) Main(args []string) int {
@@ -167,12 +258,22 @@ func (a *App) Main(args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	// A refused state file (damaged, another contact center's, in a
+	// directory others can write) is an input error in every command.
+	var se *steps.StateError
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
 			fmt.Fprintln(a.Stderr, "nexus-onboard:", ee.Err)
 		}
+		if ee.Code != ExitInterrupted && errors.As(err, &se) {
+			return ExitUsage
+		}
 		return ee.Code
+	}
+	if errors.As(err, &se) {
+		fmt.Fprintln(a.Stderr, "nexus-onboard:", err)
+		return ExitUsage
 	}
 	// cobra's own errors: unknown flag or command, bad arguments.
 	fmt.Fprintln(a.Stderr, "nexus-onboard:", err)
@@ -229,7 +330,7 @@ func (a *App) openWizard(ctx context.Context, c *common, accessible bool, sb *Sa
 	if len(problems) > 0 {
 		return &ExitError{Code: ExitUsage, Err: problems}
 	}
-	return a.Wizard(ctx, WizardParams{Values: vals, Warnings: warnings, Store: c.store(a.Environ), Sandbox: sb, Accessible: accessible})
+	return a.Wizard(ctx, WizardParams{Values: vals, Warnings: warnings, Store: c.store(a.Environ), Sandbox: sb, Accessible: accessible, Invocation: c.invocation()})
 }
 
 func isTerminal(v any) bool {

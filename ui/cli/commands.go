@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -25,7 +26,7 @@ func (a *App) planCommand() *cobra.Command {
 		Long:  "Print, for each selected step, the exact requests and SQL that run would send, with every secret masked. Nothing is sent.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := a.prepare(cmd.Context(), &f.common, f.only, f.skip, steps.Options{RotateSecret: f.rotateSecret}, false)
+			p, err := a.prepare(&f.common, f.only, f.skip, steps.Options{RotateSecret: f.rotateSecret}, noChecks)
 			if err != nil {
 				return err
 			}
@@ -65,15 +66,22 @@ func (a *App) stepsCommand() *cobra.Command {
 			if output != "text" && output != "json" {
 				return usageErr("--output must be text or json (got %q)", output)
 			}
-			vals, _, _ := c.load(a)
+			vals, warnings, problems := c.load(a)
+			for _, w := range warnings {
+				fmt.Fprintln(a.Stderr, "warning:", w)
+			}
 			store := c.store(a.Environ)
 			cc := vals.Get(steps.KeyCCID)
 			var st *steps.State
 			if cc != "" {
 				var err error
 				if st, err = store.Load(cc); err != nil {
+					// A refused state (*steps.StateError) is an input error.
 					return &ExitError{Code: ExitUsage, Err: err}
 				}
+			} else if ps := stateProblems(problems); len(ps) > 0 {
+				// The last contact center's state, which names it, is refused.
+				return &ExitError{Code: ExitUsage, Err: ps}
 			}
 			if output == "json" {
 				// The same shape as `run --output json`, from the saved state;
@@ -99,7 +107,7 @@ func (a *App) stepsCommand() *cobra.Command {
 			for _, s := range steps.All {
 				status, when, detail := "-", "", ""
 				if st != nil {
-					if r, ok := st.Steps[s.ID]; ok {
+					if r := st.Steps[s.ID]; r != nil {
 						status = string(r.Status)
 						if !r.Finished.IsZero() {
 							when = r.Finished.Local().Format(time.DateTime)
@@ -118,6 +126,17 @@ func (a *App) stepsCommand() *cobra.Command {
 	c.register(cmd.Flags())
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json (the shape of run --output json)")
 	return cmd
+}
+
+// stateProblems are the problems c.load reports about a refused state file.
+func stateProblems(ps steps.Problems) steps.Problems {
+	var out steps.Problems
+	for _, p := range ps {
+		if p.Key == stateProblemKey {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func clipLine(s string, n int) string {
@@ -261,7 +280,8 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 			if !serve && (!isTerminal(a.Stdin) || !isTerminal(a.Stdout)) {
 				return usageErr("the wizard needs a terminal (stdin and stdout); for scripts use `nexus-onboard sandbox --serve` and `nexus-onboard run --config FILE`")
 			}
-			if dir == "" {
+			ownDir := dir == ""
+			if ownDir {
 				d, err := os.MkdirTemp("", "nexus-sandbox-")
 				if err != nil {
 					return err
@@ -271,9 +291,21 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 			ctx := cmd.Context()
 			sb, err := a.StartSandbox(ctx, dir)
 			if err != nil {
+				if ownDir {
+					os.RemoveAll(dir)
+				}
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("start the sandbox: %w", err)}
 			}
-			defer sb.Close()
+			// A sandbox is a throwaway world: when it stops, the secrets it
+			// made leave the keyring and its directory (a config holding
+			// its passwords) goes, so the next sandbox meets none of them.
+			defer func() {
+				sb.Close()
+				a.forgetSandbox(sb, steps.Store{Dir: dir + "/state"})
+				if ownDir {
+					os.RemoveAll(dir)
+				}
+			}()
 			if !serve {
 				var c common
 				c.register(cmd.Flags())
@@ -300,3 +332,32 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 }
 
 func redactDSN(dsn string) string { return redact.New().URL(dsn) }
+
+// forgetSandbox deletes the keyring entries a sandbox's runs stored: those
+// its state files record, and the accounts of its own default inputs.
+func (a *App) forgetSandbox(sb *SandboxInfo, store steps.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	accounts := map[string]bool{
+		secrets.ClientSecretAccount(sb.AuthURL, defaultClientID()): true,
+		secrets.Account(sb.CCID, secrets.NexusAPIKey):              true,
+	}
+	for _, cc := range store.List() {
+		if st, err := store.Load(cc); err == nil {
+			for _, o := range st.Secrets {
+				accounts[o.Account] = true
+			}
+		}
+	}
+	kr := a.keyring()
+	for acct := range accounts {
+		if acct != "" {
+			_ = kr.Delete(ctx, acct)
+		}
+	}
+}
+
+func defaultClientID() string {
+	in, _ := steps.LookupInput(steps.KeyClientID)
+	return in.Default
+}

@@ -47,7 +47,12 @@ It shows the plan first and asks for confirmation (or --yes).`,
 			defer unlock()
 			st, err := store.Load(cc)
 			if err != nil {
+				// A refused state (*steps.StateError) is an input error:
+				// reset deletes what the state names, so it never guesses.
 				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			for _, n := range st.Notes {
+				fmt.Fprintln(a.Stderr, "warning:", n)
 			}
 			env, err := steps.NewEnv(vals, steps.Options{Warn: func(s string) { fmt.Fprintln(a.Stderr, "warning:", s) }})
 			if err != nil {
@@ -59,6 +64,9 @@ It shows the plan first and asks for confirmation (or --yes).`,
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
+			// The client and the nex_gapis row are the environment's: they
+			// stay while another contact center uses them.
+			plan = steps.KeepShared(plan, steps.SharedWith(store, st, vals))
 			if ps := steps.Validate(vals, steps.ResetRequired(plan)); len(ps) > 0 {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nNothing was changed.", ps)}
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -25,7 +26,17 @@ type runFlags struct {
 	output       string
 	report       string
 	reveal       bool
+	noPreflight  bool
 }
+
+// Preflight modes of prepare.
+type preflightMode int
+
+const (
+	noChecks    preflightMode = iota // plan: nothing is sent, nothing is needed
+	allChecks                        // run: every check of steps.PreflightChecks
+	localChecks                      // run --no-preflight: the keyring only
+)
 
 func (a *App) runCommand() *cobra.Command {
 	var f runFlags
@@ -55,6 +66,7 @@ preflight error (nothing was changed), 130 interrupted.`,
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "text or json (one JSON document on stdout)")
 	cmd.Flags().StringVar(&f.report, "report", "", "write a redacted Markdown report of the run to this file")
 	cmd.Flags().BoolVar(&f.reveal, "reveal", false, "print the Nexus API key in the DesignerEnv values instead of masking it")
+	cmd.Flags().BoolVar(&f.noPreflight, "no-preflight", false, "skip the network preflight checks (the keyring is still proven; each step still checks before it acts)")
 	return cmd
 }
 
@@ -68,7 +80,7 @@ type prepared struct {
 
 // prepare resolves and validates inputs and selection; every problem is
 // reported at once and nothing remote has been touched.
-func (a *App) prepare(ctx context.Context, c *common, only, skip []string, opts steps.Options, preflight bool) (*prepared, error) {
+func (a *App) prepare(c *common, only, skip []string, opts steps.Options, mode preflightMode) (*prepared, error) {
 	vals, warnings, problems := c.load(a)
 	for _, w := range warnings {
 		fmt.Fprintln(a.Stderr, "warning:", w)
@@ -78,7 +90,7 @@ func (a *App) prepare(ctx context.Context, c *common, only, skip []string, opts 
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
 	required := sel.Required(vals)
-	if !preflight {
+	if mode == noChecks {
 		// A plan masks every secret anyway: it needs none of them.
 		required = slices.DeleteFunc(required, func(k string) bool { in, _ := steps.LookupInput(k); return in.Secret() })
 	}
@@ -89,37 +101,79 @@ func (a *App) prepare(ctx context.Context, c *common, only, skip []string, opts 
 	if opts.Warn == nil {
 		opts.Warn = func(s string) { fmt.Fprintln(a.Stderr, "warning:", s) }
 	}
+	opts.Invocation = c.invocation()
 	env, err := steps.NewEnv(vals, opts)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
-	if preflight {
-		if ps := sel.Preflight(ctx, env); len(ps) > 0 {
-			env.Close()
-			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("preflight: %w\nNothing was changed.", ps)}
-		}
-	}
 	return &prepared{vals: vals, sel: sel, env: env, store: c.store(a.Environ)}, nil
+}
+
+// preflight runs the same checks as the wizard's preflight screen, one
+// line each on stderr; any failure stops the run before any change (exit 2).
+func (a *App) preflight(ctx context.Context, env *steps.Env, sel steps.Selection, localOnly bool) error {
+	checks := steps.PreflightChecks(env, sel)
+	if localOnly {
+		checks = slices.DeleteFunc(checks, func(c steps.Check) bool { return !c.Local })
+	}
+	results := steps.RunChecks(ctx, env, checks, nil)
+	var failed []string
+	for _, r := range results {
+		mark, text := "✓", r.Note
+		switch {
+		case r.Failed():
+			mark, text = "✗", r.Err
+			failed = append(failed, "  - "+r.Name+": "+r.Err)
+		case r.NotChecked:
+			mark = "–"
+		}
+		fmt.Fprintf(a.Stderr, "preflight %s %s: %s\n", mark, r.Name, text)
+	}
+	if ctx.Err() != nil {
+		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted during preflight: nothing was changed")}
+	}
+	if len(failed) > 0 {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("preflight: %d check(s) failed:\n%s\nNothing was changed.", len(failed), strings.Join(failed, "\n"))}
+	}
+	return nil
 }
 
 func (a *App) run(ctx context.Context, f *runFlags) error {
 	if f.output != "text" && f.output != "json" {
 		return usageErr("--output must be text or json (got %q)", f.output)
 	}
-	p, err := a.prepare(ctx, &f.common, f.only, f.skip, steps.Options{RotateSecret: f.rotateSecret, Reveal: f.reveal}, true)
+	reqTimeout, stepTimeout, err := f.timeouts(a.Environ)
+	if err != nil {
+		return err
+	}
+	mode := allChecks
+	if f.noPreflight {
+		mode = localChecks
+	}
+	p, err := a.prepare(&f.common, f.only, f.skip, steps.Options{RotateSecret: f.rotateSecret, Reveal: f.reveal, HTTP: httpx.Options{Timeout: reqTimeout}}, mode)
 	if err != nil {
 		return err
 	}
 	defer p.env.Close()
+	runner := &steps.Runner{Env: p.env, Store: p.store, StepTimeout: stepTimeout}
+	defer runner.Close()
+	// The contact center's lock first (when it is known): a second run is
+	// refused before it asks anything of anyone.
+	if err := runner.Attach(); err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nNothing was changed.", p.env.Redactor.Wrap(err))}
+	}
+	if err := a.preflight(ctx, p.env, p.sel, mode == localChecks); err != nil {
+		return err
+	}
 	if len(p.sel.Pulled) > 0 {
 		fmt.Fprintf(a.Stderr, "also running %s: the selected steps need what it makes\n", strings.Join(p.sel.Pulled, ", "))
 	}
-	prog := &progress{w: a.Stderr, total: len(p.sel.Steps), verbose: f.verbose, titles: map[string]string{}}
+	prog := &progress{w: a.Stderr, total: len(p.sel.Steps), verbose: f.verbose, titles: map[string]string{}, budget: stepTimeout}
+	defer prog.stop()
 	for i, st := range p.sel.Steps {
 		prog.titles[st.ID] = fmt.Sprintf("[%d/%d] %s", i+1, len(p.sel.Steps), st.Title)
 	}
-	runner := &steps.Runner{Env: p.env, Store: p.store, OnEvent: prog.event}
-	defer runner.Close()
+	runner.OnEvent = prog.event
 	start := time.Now()
 	records, runErr := runner.Run(ctx, p.sel)
 	elapsed := time.Since(start)
@@ -161,10 +215,12 @@ func exitFor(err error, env *steps.Env) error {
 	if errors.As(err, &sf) {
 		return &ExitError{Code: ExitStepFailed, Err: fmt.Errorf("%s\nFix the cause and run again: finished steps are checked, not repeated.", env.Redactor.String(err.Error()))}
 	}
-	if errors.Is(err, steps.ErrLocked) {
-		return &ExitError{Code: ExitUsage, Err: err}
+	var se *steps.StateError
+	if errors.Is(err, steps.ErrLocked) || errors.As(err, &se) {
+		// Another run holds it, or the state is refused: nothing was changed.
+		return &ExitError{Code: ExitUsage, Err: env.Redactor.Wrap(err)}
 	}
-	return &ExitError{Code: ExitStepFailed, Err: errors.New(env.Redactor.String(err.Error()))}
+	return &ExitError{Code: ExitStepFailed, Err: env.Redactor.Wrap(err)}
 }
 
 // jsonStep is one element of `run --output json`: a public contract.
@@ -253,12 +309,29 @@ func fmtMS(ms int64) string {
 }
 
 // progress prints one line per step event to stderr.
+// While a request is pending for longer than waitAfter, it prints a waiting
+// line at most every waitEvery, from a ticker goroutine that runs while a
+// step does (call stop once the run is over).
 type progress struct {
 	mu      sync.Mutex
 	w       io.Writer
 	total   int
 	verbose bool
 	titles  map[string]string
+	budget  time.Duration // the step budget, shown in the waiting line
+
+	// waitAfter, waitEvery and tick shape the waiting line: zero means 5s,
+	// 10s and 1s (how often the ticker looks). now is the clock (nil:
+	// time.Now).
+	waitAfter, waitEvery, tick time.Duration
+	now                        func() time.Time
+
+	stepStart   time.Time
+	pending     *httpx.Exchange // the request awaiting its answer, redacted
+	pendingFrom time.Time
+	lastWait    time.Time
+	ticking     chan struct{} // closed to stop the running ticker goroutine
+	tickers     sync.WaitGroup
 }
 
 func (p *progress) event(ev steps.Event) {
@@ -266,14 +339,24 @@ func (p *progress) event(ev steps.Event) {
 	defer p.mu.Unlock()
 	switch ev.Kind {
 	case steps.EventStart:
+		p.stepStart, p.pending, p.lastWait = p.clock(), nil, time.Time{}
 		fmt.Fprintf(p.w, "%s ...\n", p.titles[ev.Step])
+	case steps.EventRequest:
+		if ev.Exchange != nil {
+			x := *ev.Exchange
+			p.pending, p.pendingFrom = &x, p.clock()
+			p.startTickerLocked()
+		}
 	case steps.EventNote:
 		fmt.Fprintf(p.w, "    %s\n", ev.Text)
 	case steps.EventExchange:
+		p.pending = nil
 		if p.verbose {
 			writeExchange(p.w, ev.Exchange)
 		}
 	case steps.EventFinish:
+		p.pending = nil
+		p.stopTickerLocked()
 		r := ev.Record
 		line := r.Message
 		if r.Error != "" {
@@ -281,6 +364,100 @@ func (p *progress) event(ev steps.Event) {
 		}
 		fmt.Fprintf(p.w, "    %s %s (%s) %s\n", statusMark[r.Status], r.Status, fmtMS(r.DurationMS), line)
 	}
+}
+
+func (p *progress) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
+}
+
+// startTickerLocked starts the ticker goroutine unless it runs. p.mu is held.
+func (p *progress) startTickerLocked() {
+	if p.ticking != nil {
+		return
+	}
+	every := p.tick
+	if every <= 0 {
+		every = time.Second
+	}
+	done := make(chan struct{})
+	p.ticking = done
+	p.tickers.Add(1)
+	go func() {
+		defer p.tickers.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.waitLine(done)
+			}
+		}
+	}()
+}
+
+// stopTickerLocked tells the ticker goroutine to end. p.mu is held.
+func (p *progress) stopTickerLocked() {
+	if p.ticking != nil {
+		close(p.ticking)
+		p.ticking = nil
+	}
+}
+
+// stop ends the ticker goroutine and waits for it.
+func (p *progress) stop() {
+	p.mu.Lock()
+	p.stopTickerLocked()
+	p.mu.Unlock()
+	p.tickers.Wait()
+}
+
+// waitLine prints what the step waits for, when a request has been pending
+// long enough and no such line came recently. ticking is the caller's stop
+// channel: a stopped ticker prints nothing.
+func (p *progress) waitLine(ticking chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ticking != ticking || p.pending == nil {
+		return
+	}
+	after, every := p.waitAfter, p.waitEvery
+	if after <= 0 {
+		after = 5 * time.Second
+	}
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	now := p.clock()
+	if now.Sub(p.pendingFrom) < after || (!p.lastWait.IsZero() && now.Sub(p.lastWait) < every) {
+		return
+	}
+	p.lastWait = now
+	target := p.pending.Method + " " + p.pending.URL // redacted by httpx
+	if u, err := url.Parse(p.pending.URL); err == nil && u.Host != "" {
+		target = p.pending.Method + " " + u.Host + u.Path
+	}
+	spent := fmtWait(now.Sub(p.stepStart))
+	if p.budget > 0 {
+		fmt.Fprintf(p.w, "    waiting for %s (%s of %s step budget)…\n", target, spent, fmtWait(p.budget))
+	} else {
+		fmt.Fprintf(p.w, "    waiting for %s (%s)…\n", target, spent)
+	}
+}
+
+// fmtWait words a wait for people: "250ms", "10s", "90s", "2m".
+func fmtWait(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= 2*time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d.Round(time.Second)/time.Second)
 }
 
 func writeExchange(w io.Writer, x *httpx.Exchange) {

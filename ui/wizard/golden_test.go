@@ -161,15 +161,15 @@ var screenCases = []screenCase{
 	{"preflight-failed", "check gws_admin_password", func(t testing.TB, m *model) {
 		m.screen = scrPreflight
 		m.pre = &preflightScreen{gen: 1, cancel: func() {}}
-		rows := []checkDoneMsg{
-			{note: "write, read and delete of a probe entry worked", dur: 21 * time.Millisecond},
-			{note: "reachable, certificate valid", dur: 35 * time.Millisecond},
-			{note: "reachable, certificate valid", dur: 40 * time.Millisecond},
-			{note: "reachable, certificate valid", dur: 38 * time.Millisecond},
-			{note: "reachable, certificate valid", dur: 36 * time.Millisecond},
-			{err: "GWS rejected the ops credentials (401 Unauthorized) at auth.example.com: check gws_admin_user and gws_admin_password", dur: 52 * time.Millisecond},
-			{note: "checked by step tenant-token, once auth-client has made the client", dur: 3 * time.Millisecond},
-			{note: "connected; nex_gapis present", dur: 61 * time.Millisecond},
+		rows := []steps.CheckResult{
+			{Note: "write, read and delete of a probe entry worked", Duration: 21 * time.Millisecond},
+			{Note: "reachable, certificate valid", Duration: 35 * time.Millisecond},
+			{Note: "reachable, certificate valid", Duration: 40 * time.Millisecond},
+			{Note: "reachable, certificate valid", Duration: 38 * time.Millisecond},
+			{Note: "reachable, certificate valid", Duration: 36 * time.Millisecond},
+			{Err: "GWS rejected the ops credentials (401 Unauthorized) at auth.example.com: check gws_admin_user and gws_admin_password", Duration: 52 * time.Millisecond},
+			{NotChecked: true, Note: "not checked: needs ops credentials accepted"},
+			{Note: "connected; nex_gapis present", Duration: 61 * time.Millisecond},
 		}
 		names := []struct{ name, key string }{{"OS keyring writable", "keyring"}, {"Auth URL reachable", steps.KeyAuthURL},
 			{"Digital Channels URL reachable", steps.KeyNexusURL}, {"GWS URL reachable", steps.KeyGWSURL}, {"UCS URL reachable", steps.KeyUCSURL},
@@ -178,8 +178,8 @@ var screenCases = []screenCase{
 			m.pre.rows = append(m.pre.rows, checkRow{name: n.name, key: n.key})
 		}
 		for i, r := range rows {
-			r.gen, r.idx = 1, i
-			m.updatePreflight(r)
+			r.Index, r.Name = i, names[i].name
+			m.updatePreflight(checkDoneMsg{gen: 1, result: r})
 		}
 	}},
 	{"plan", "Plan: 8 step(s) will run", func(t testing.TB, m *model) {

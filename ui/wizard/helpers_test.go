@@ -255,7 +255,7 @@ func fixtureModel(t testing.TB, w, h int) *model {
 	m := newModel(context.Background(), cli.WizardParams{Values: fixtureValues(), Store: steps.Store{Dir: t.TempDir()}})
 	kr := newMemKeyring()
 	kr.m[secrets.Account(fixtureCC, secrets.NexusAPIKey)] = goldenSecrets["xapikey"]
-	kr.m[secrets.Account(fixtureCC, secrets.ClientSecret)] = goldenSecrets["client_secret"]
+	kr.m[steps.KeyringAccount(m.vals, steps.OutClientSecret)] = goldenSecrets["client_secret"]
 	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
@@ -303,10 +303,10 @@ func newCC() string {
 }
 
 // cleanupKeyring removes the test's keyring entries when it ends.
-func cleanupKeyring(t *testing.T, cc string) {
+func cleanupKeyring(t *testing.T, vals steps.Values) {
 	t.Cleanup(func() {
-		for _, name := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
-			err := (secrets.Store{}).Delete(context.Background(), secrets.Account(cc, name))
+		for _, name := range []string{steps.OutClientSecret, steps.OutAPIKey} {
+			err := (secrets.Store{}).Delete(context.Background(), steps.KeyringAccount(vals, name))
 			if err != nil && !errors.Is(err, secrets.ErrNotFound) {
 				t.Errorf("clean up keyring entry %s: %v", name, err)
 			}

@@ -16,24 +16,26 @@ import (
 // own spinner. Nothing is changed; a failure names the input to fix.
 
 type checkRow struct {
-	name, key string
-	done      bool
-	note, err string
-	dur       time.Duration
+	name, key  string
+	done       bool
+	notChecked bool // the note says why; neither a pass nor a failure
+	note, err  string
+	fix        steps.Fix
+	dur        time.Duration
 }
 
 type preflightScreen struct {
-	gen    int
-	rows   []checkRow
-	cancel context.CancelFunc
-	cursor int // among the failed rows
+	gen           int
+	rows          []checkRow
+	cancel        context.CancelFunc
+	cursor        int  // among the failed rows
+	confirmRotate bool // R was pressed once: the next R rotates
+	results       chan steps.CheckResult
 }
 
 type checkDoneMsg struct {
-	gen, idx  int
-	note, err string
-	key       string // what fixes the failure (steps.FixKey)
-	dur       time.Duration
+	gen    int
+	result steps.CheckResult
 }
 
 func (p *preflightScreen) pending() int {
@@ -56,20 +58,19 @@ func (p *preflightScreen) failed() []int {
 	return out
 }
 
-// secretsCheck is the part of Selection.Preflight the checks list lacks: the
-// keyring secrets the selected steps read must be there (a re-run of
-// tenant after the keyring lost the client secret must say so now).
-func secretsCheck(env *steps.Env, sel steps.Selection) steps.Check {
-	return steps.Check{Name: "Stored secrets the steps need", Key: "keyring", Run: func(ctx context.Context) (string, error) {
-		if ps := sel.Preflight(ctx, env); len(ps) > 0 {
-			return "", ps
+// rotatable reports whether a failed check is fixed by giving the Auth
+// client a new secret.
+func (p *preflightScreen) rotatable() bool {
+	for _, i := range p.failed() {
+		if p.rows[i].fix == steps.FixRotateSecret {
+			return true
 		}
-		return "present, or made by an earlier step of this run", nil
-	}}
+	}
+	return false
 }
 
-// toPreflight validates the inputs, builds the environment and starts every
-// check at once.
+// toPreflight validates the inputs, builds the environment and starts the
+// checks of steps.PreflightChecks (the same list `run` uses) side by side.
 func (m *model) toPreflight() tea.Cmd {
 	m.screen = scrPreflight
 	m.fullHelp = false
@@ -91,46 +92,49 @@ func (m *model) toPreflight() tea.Cmd {
 		p.rows = []checkRow{{name: "TLS settings usable", key: steps.KeyCAFile, done: true, err: err.Error()}}
 		return nil
 	}
-	checks := append(steps.PreflightChecks(m.env, sel), secretsCheck(m.env, sel))
+	checks := steps.PreflightChecks(m.env, sel)
 	ctx, cancel := context.WithTimeout(m.ctx, time.Minute)
 	p.cancel = cancel
-	red := m.env.Redactor
-	var cmds []tea.Cmd
-	for i, c := range checks {
+	p.results = make(chan steps.CheckResult, len(checks))
+	for _, c := range checks {
 		p.rows = append(p.rows, checkRow{name: c.Name, key: c.Key})
-		gen, run := p.gen, c.Run
-		cmds = append(cmds, func() tea.Msg {
-			t0 := time.Now()
-			note, err := run(ctx)
-			msg := checkDoneMsg{gen: gen, idx: i, note: red.String(note), dur: time.Since(t0)}
-			if err != nil {
-				msg.err, msg.key = red.Error(err), steps.FixKey(err, c.Key)
-			}
-			return msg
-		})
 	}
-	return tea.Batch(cmds...)
+	env, results := m.env, p.results
+	go steps.RunChecks(ctx, env, checks, func(r steps.CheckResult) { results <- r })
+	return p.next()
+}
+
+// next waits for the next check to end.
+func (p *preflightScreen) next() tea.Cmd {
+	if p.pending() == 0 {
+		return nil
+	}
+	gen, results := p.gen, p.results
+	return func() tea.Msg { return checkDoneMsg{gen: gen, result: <-results} }
 }
 
 func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 	p := m.pre
 	switch msg := msg.(type) {
 	case checkDoneMsg:
-		if msg.gen != p.gen || msg.idx >= len(p.rows) {
+		res := msg.result
+		if msg.gen != p.gen || res.Index >= len(p.rows) {
 			return nil
 		}
-		r := &p.rows[msg.idx]
-		r.done, r.note, r.err, r.dur = true, msg.note, msg.err, msg.dur
-		if msg.key != "" {
-			r.key = msg.key
+		r := &p.rows[res.Index]
+		r.done, r.notChecked, r.note, r.err, r.dur = true, res.NotChecked, res.Note, res.Err, res.Duration
+		r.fix = steps.FixOf(res.Cause)
+		if res.Fix != "" {
+			r.key = res.Fix
 		}
-		if p.pending() == 0 {
-			p.cancel()
-			if f := p.failed(); len(f) > 0 {
-				m.setNotice(noticeErr, "%d check(s) failed: nothing was changed.", len(f))
-			} else {
-				m.setNotice(noticeOK, "All checks passed. Press enter to review the plan.")
-			}
+		if p.pending() > 0 {
+			return p.next()
+		}
+		p.cancel()
+		if f := p.failed(); len(f) > 0 {
+			m.setNotice(noticeErr, "%d check(s) failed: nothing was changed.", len(f))
+		} else {
+			m.setNotice(noticeOK, "All checks passed. Press enter to review the plan.")
 		}
 	case tea.KeyPressMsg:
 		failed := p.failed()
@@ -141,6 +145,15 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 			return m.back()
 		case key.Matches(msg, m.keys.Recheck) && p.pending() == 0:
 			return m.toPreflight()
+		case key.Matches(msg, m.keys.Rotate) && p.pending() == 0 && p.rotatable():
+			if !p.confirmRotate {
+				p.confirmRotate = true
+				m.setNotice(noticeErr, "Press R again to give client %s a new secret: Auth, the keyring and nex_gapis (register-gws) get it; the old secret stops working.", m.vals.Get(steps.KeyClientID))
+				return nil
+			}
+			p.cancel()
+			m.clearNotice()
+			return m.startRotation(nil)
 		case key.Matches(msg, m.keys.Up) && len(failed) > 0:
 			p.cursor = (p.cursor + len(failed) - 1) % len(failed)
 		case key.Matches(msg, m.keys.Down) && len(failed) > 0:
@@ -190,7 +203,11 @@ func (p *preflightScreen) keys(m *model) []key.Binding {
 		return []key.Binding{k.Back, k.Help, k.Quit}
 	}
 	if len(p.failed()) > 0 {
-		return []key.Binding{k.Fix, k.Nav, k.Recheck, k.Back, k.Help, k.Quit}
+		out := []key.Binding{k.Fix, k.Nav, k.Recheck}
+		if p.rotatable() {
+			out = append(out, k.Rotate)
+		}
+		return append(out, k.Back, k.Help, k.Quit)
 	}
 	cont := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "review the plan"))
 	return []key.Binding{cont, k.Recheck, k.Back, k.Help, k.Quit}
@@ -215,6 +232,8 @@ func (p *preflightScreen) view(m *model) string {
 		switch {
 		case r.done && r.err != "":
 			st = steps.StatusFailed
+		case r.done && r.notChecked:
+			st = steps.StatusSkipped
 		case r.done:
 			st = steps.StatusDone
 		}
@@ -228,7 +247,11 @@ func (p *preflightScreen) view(m *model) string {
 				}
 			}
 			room := w - nameW - 14
-			line += " " + padRight(clip(note, room), room) + " " + padLeft(fmtDur(r.dur), 6)
+			dur := fmtDur(r.dur)
+			if r.notChecked && r.dur == 0 {
+				dur = "" // it never ran
+			}
+			line += " " + padRight(clip(note, room), room) + " " + padLeft(dur, 6)
 		}
 		if i == sel {
 			line = stSelected.Render(line)
@@ -247,7 +270,9 @@ func (p *preflightScreen) view(m *model) string {
 	if p.pending() == 0 && len(failed) > 0 {
 		r := p.rows[sel]
 		b.WriteString("\n")
-		if _, ok := steps.LookupInput(r.key); ok {
+		if r.fix == steps.FixRotateSecret {
+			b.WriteString("R gives the client a new secret (you confirm first); r checks again.")
+		} else if _, ok := steps.LookupInput(r.key); ok {
 			b.WriteString(fmt.Sprintf("enter opens %s in the form; r checks again.", stBold.Render(r.key)))
 		} else {
 			b.WriteString("Fix it outside the wizard, then press r to check again.")

@@ -117,7 +117,7 @@ func (m *model) startRun(sel steps.Selection) tea.Cmd {
 		case <-stop: // the program has ended: nobody reads any more
 		}
 	}
-	runner := &steps.Runner{Env: m.env, Store: m.store, RetryDelay: m.retryDelay,
+	runner := &steps.Runner{Env: m.env, Store: m.store, RetryDelay: m.retryDelay, StepTimeout: steps.DefaultStepTimeout,
 		OnEvent: func(ev steps.Event) { send(runEventMsg{gen: gen, ev: ev, at: time.Now()}) }}
 	go func() {
 		defer close(done)
@@ -327,20 +327,7 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.startRunIDs(append([]string{from}, r.after(from)...))
 	case r.rotatable() && key.Matches(msg, k.Rotate):
-		// One run with RotateSecret: auth-client PUTs a new secret, and the
-		// steps after it (register-gws first) use it. Later runs go without.
-		m.rotate = true
-		err := m.rebuildEnv()
-		m.rotate = false
-		if err != nil {
-			m.setNotice(noticeErr, "%s", err.Error())
-			return nil
-		}
-		ids := append([]string{steps.IDAuthClient}, r.after(steps.IDAuthClient)...)
-		if !slices.Contains(ids, steps.IDRegisterGWS) {
-			ids = append(ids, steps.IDRegisterGWS)
-		}
-		return m.startRunIDs(ids)
+		return m.startRotation(r.after(steps.IDAuthClient))
 	case r.err != nil && key.Matches(msg, k.Edit):
 		return m.enterForm(0, "", "Change what needs changing; preflight and the plan come next, and finished steps are not repeated.")
 	case r.failed != "" && r.skippable() && key.Matches(msg, k.Skip):
@@ -448,11 +435,42 @@ func (r *runScreen) actions(m *model) []key.Binding {
 }
 
 // rotatable reports whether the run stopped because the auth client exists
-// with a secret this keyring does not hold: the fix is a new secret
-// (run --rotate-secret), which register-gws then writes to nex_gapis.
+// with a secret this keyring does not hold (or Auth refuses): the fix is a
+// new secret (run --rotate-secret), which register-gws then writes to
+// nex_gapis.
 func (r *runScreen) rotatable() bool {
 	row := r.row(r.failed)
-	return r.failed == steps.IDAuthClient && row != nil && row.rec != nil && strings.Contains(row.rec.Error, "--rotate-secret")
+	return row != nil && row.rec != nil && row.rec.Fix == steps.FixRotateSecret
+}
+
+// startRotation runs auth-client with RotateSecret (a new secret PUT to the
+// existing client), then register-gws and the given steps after it. Only
+// this one run rotates; later runs go without. after nil: every step of
+// the selection after auth-client.
+func (m *model) startRotation(after []string) tea.Cmd {
+	if after == nil {
+		sel, err := m.selection()
+		if err != nil {
+			m.setNotice(noticeErr, "%s", err.Error())
+			return nil
+		}
+		ids := sel.IDs()
+		if i := slices.Index(ids, steps.IDAuthClient); i >= 0 {
+			after = ids[i+1:]
+		}
+	}
+	m.rotate = true
+	err := m.rebuildEnv()
+	m.rotate = false
+	if err != nil {
+		m.setNotice(noticeErr, "%s", err.Error())
+		return nil
+	}
+	ids := append([]string{steps.IDAuthClient}, after...)
+	if !slices.Contains(ids, steps.IDRegisterGWS) {
+		ids = append(ids, steps.IDRegisterGWS)
+	}
+	return m.startRunIDs(ids)
 }
 
 func (r *runScreen) keys(m *model) []key.Binding {

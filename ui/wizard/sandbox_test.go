@@ -37,7 +37,6 @@ func startSandbox(t *testing.T, faults ...sandbox.Fault) *sandboxRun {
 	requireKeyring(t)
 	requirePostgres(t)
 	cc := newCC()
-	cleanupKeyring(t, cc)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -55,6 +54,7 @@ func startSandbox(t *testing.T, faults ...sandbox.Fault) *sandboxRun {
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
+	cleanupKeyring(t, vals)
 	return &sandboxRun{sb: sb, cc: cc, vals: vals, store: steps.Store{Dir: filepath.Join(dir, "state")}}
 }
 
@@ -178,8 +178,8 @@ func TestSandboxOnboardingByKeyboard(t *testing.T) {
 	// The keyring holds what the sandbox knows, read back by another tool.
 	clientSecret, _ := s.sb.Clients()[0]["client_secret"].(string)
 	for account, want := range map[string]string{
-		secrets.Account(s.cc, secrets.ClientSecret): clientSecret,
-		secrets.Account(s.cc, secrets.NexusAPIKey):  xapikey,
+		steps.KeyringAccount(s.vals, steps.OutClientSecret): clientSecret,
+		secrets.Account(s.cc, secrets.NexusAPIKey):          xapikey,
 	} {
 		if got := readKeyring(t, account); got != want || got == "" {
 			t.Errorf("keyring %s = %q, want the sandbox's value", account, got)
@@ -320,7 +320,7 @@ func TestSandboxRotateSecretFromRunScreen(t *testing.T) {
 	h.waitFor(60*time.Second, "Stopped at auth-client", "R give the client a new secret")
 	h.press("R")
 	h.waitFor(60*time.Second, "Finished:")
-	secret, err := secrets.Store{}.Get(context.Background(), secrets.Account(s.cc, secrets.ClientSecret))
+	secret, err := secrets.Store{}.Get(context.Background(), steps.KeyringAccount(s.vals, steps.OutClientSecret))
 	if err != nil || secret == "" {
 		t.Fatalf("no rotated secret in the keyring: %v", err)
 	}

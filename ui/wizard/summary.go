@@ -21,17 +21,18 @@ import (
 // of a redacted Markdown report.
 
 type summaryScreen struct {
-	gen      int
-	recs     []*steps.Record // in procedure order
-	cursor   int             // DesignerEnv option
-	apiKey   string          // only while revealed or being copied
-	revealed bool
-	fetching bool
-	cancel   context.CancelFunc
-	pane     pane
-	version  int
-	w, h     int
-	cc       string
+	gen           int
+	recs          []*steps.Record // in procedure order
+	cursor        int             // DesignerEnv option
+	apiKey        string          // only while revealed or being copied
+	revealed      bool
+	fetching      bool
+	cancel        context.CancelFunc
+	pane          pane
+	version       int
+	w, h          int
+	cc            string
+	clientAccount string // keyring account of the client secret
 }
 
 type (
@@ -53,7 +54,8 @@ func (m *model) toSummary() tea.Cmd {
 	m.screen = scrSummary
 	m.fullHelp = false
 	m.clearNotice()
-	s := &summaryScreen{gen: m.nextGen(), pane: newPane(), cursor: 1, cc: m.vals.Get(steps.KeyCCID)}
+	s := &summaryScreen{gen: m.nextGen(), pane: newPane(), cursor: 1, cc: m.vals.Get(steps.KeyCCID),
+		clientAccount: steps.KeyringAccount(m.vals, steps.OutClientSecret)}
 	if m.state != nil {
 		for _, st := range steps.All {
 			if rec, ok := m.state.Steps[st.ID]; ok {
@@ -138,7 +140,7 @@ func (s *summaryScreen) lines(w int) []string {
 	}
 
 	out = []styled{{}, {text: "Secrets in the OS keyring (service " + secrets.Service + ")", style: &stSection},
-		{text: "  client secret   " + secrets.Account(cc, secrets.ClientSecret)},
+		{text: "  client secret   " + s.clientAccount},
 		{text: "  Nexus API key   " + secrets.Account(cc, secrets.NexusAPIKey)},
 		{text: "  read one back:  secret-tool lookup service " + secrets.Service + " username " + secrets.Account(cc, secrets.NexusAPIKey), style: &stDim}}
 	for _, r := range s.recs {
@@ -277,14 +279,21 @@ func (m *model) fetchAPIKey(copy bool) tea.Cmd {
 	}
 	s.fetching = true
 	env, gen := m.env, s.gen
+	if m.state != nil {
+		env.UseState(m.state)
+	}
 	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
 	s.cancel = cancel
 	return func() tea.Msg {
 		defer cancel()
-		v, ok, err := env.Output(ctx, steps.OutAPIKey)
-		msg := apiKeyMsg{gen: gen, key: v, found: ok, copy: copy}
-		if err != nil {
+		// Only a key known to be this environment's tenant's is shown.
+		v, found, ours, why, err := steps.TenantKey(ctx, env)
+		msg := apiKeyMsg{gen: gen, key: v, found: found && ours, copy: copy}
+		switch {
+		case err != nil:
 			msg.err = env.Redactor.Error(err)
+		case found && !ours:
+			msg.err = why
 		}
 		return msg
 	}

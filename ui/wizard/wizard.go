@@ -448,7 +448,7 @@ func (m *model) rebuildEnv() error {
 		m.env.Close()
 		m.env = nil
 	}
-	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Warn: m.warn.add, RotateSecret: m.rotate})
+	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Warn: m.warn.add, RotateSecret: m.rotate, Invocation: m.params.Invocation})
 	if err != nil {
 		return err
 	}
