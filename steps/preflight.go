@@ -73,7 +73,8 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 	keyring := []string{checkKeyring}
 	var cs []Check
 	ping := func(name, key string, f func(context.Context) error) {
-		if !needs[key] || e.In.Get(key) == "" {
+		used := needs[key] || key == KeyUCSURL && has(IDUCSService) // ucs_url is optional: used when set
+		if !used || e.In.Get(key) == "" {
 			return
 		}
 		cs = append(cs, Check{Name: name, Key: key, After: keyring, Run: func(ctx context.Context) (string, error) {
@@ -188,6 +189,7 @@ type CheckResult struct {
 	Note       string // redacted
 	Err        string // redacted; "" when it passed or was not checked
 	NotChecked bool   // Note says why
+	Waits      string // the check it needed, when that one did not pass
 	Duration   time.Duration
 	// Cause is the error itself, for errors.As (FixOf); its text is not
 	// redacted: show Err.
@@ -223,7 +225,7 @@ func RunChecks(ctx context.Context, e *Env, checks []Check, emit func(CheckResul
 				}
 				<-done[j]
 				if d := results[j]; d.Failed() || d.NotChecked {
-					r.NotChecked, r.Note = true, "not checked: needs "+strings.ToLower(dep[:1])+dep[1:]
+					r.NotChecked, r.Waits, r.Note = true, dep, "not checked: needs "+dep
 					break
 				}
 			}

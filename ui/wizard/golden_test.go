@@ -168,7 +168,7 @@ var screenCases = []screenCase{
 			{Note: "reachable, certificate valid", Duration: 38 * time.Millisecond},
 			{Note: "reachable, certificate valid", Duration: 36 * time.Millisecond},
 			{Err: "GWS rejected the ops credentials (401 Unauthorized) at auth.example.com: check gws_admin_user and gws_admin_password", Duration: 52 * time.Millisecond},
-			{NotChecked: true, Note: "not checked: needs ops credentials accepted"},
+			{NotChecked: true, Waits: "Ops credentials accepted", Note: "not checked: needs Ops credentials accepted"},
 			{Note: "connected; nex_gapis present", Duration: 61 * time.Millisecond},
 		}
 		names := []struct{ name, key string }{{"OS keyring writable", "keyring"}, {"Auth URL reachable", steps.KeyAuthURL},

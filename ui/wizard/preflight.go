@@ -18,7 +18,8 @@ import (
 type checkRow struct {
 	name, key  string
 	done       bool
-	notChecked bool // the note says why; neither a pass nor a failure
+	notChecked bool   // the note says why; neither a pass nor a failure
+	waits      string // the check it needed, which did not pass
 	note, err  string
 	fix        steps.Fix
 	dur        time.Duration
@@ -42,6 +43,16 @@ func (p *preflightScreen) pending() int {
 	n := 0
 	for _, r := range p.rows {
 		if !r.done {
+			n++
+		}
+	}
+	return n
+}
+
+func (p *preflightScreen) notChecked() int {
+	n := 0
+	for _, r := range p.rows {
+		if r.done && r.notChecked {
 			n++
 		}
 	}
@@ -122,7 +133,7 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		r := &p.rows[res.Index]
-		r.done, r.notChecked, r.note, r.err, r.dur = true, res.NotChecked, res.Note, res.Err, res.Duration
+		r.done, r.notChecked, r.waits, r.note, r.err, r.dur = true, res.NotChecked, res.Waits, res.Note, res.Err, res.Duration
 		r.fix = steps.FixOf(res.Cause)
 		if res.Fix != "" {
 			r.key = res.Fix
@@ -133,6 +144,8 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 		p.cancel()
 		if f := p.failed(); len(f) > 0 {
 			m.setNotice(noticeErr, "%d check(s) failed: nothing was changed.", len(f))
+		} else if n := p.notChecked(); n > 0 {
+			m.setNotice(noticeOK, "All checks passed; %d not checked yet (why is shown above). Press enter to review the plan.", n)
 		} else {
 			m.setNotice(noticeOK, "All checks passed. Press enter to review the plan.")
 		}
@@ -202,8 +215,12 @@ func (p *preflightScreen) keys(m *model) []key.Binding {
 	if p.pending() > 0 {
 		return []key.Binding{k.Back, k.Help, k.Quit}
 	}
-	if len(p.failed()) > 0 {
-		out := []key.Binding{k.Fix, k.Nav, k.Recheck}
+	if failed := p.failed(); len(failed) > 0 {
+		var out []key.Binding
+		if _, isInput := steps.LookupInput(p.rows[failed[min(p.cursor, len(failed)-1)]].key); isInput {
+			out = append(out, k.Fix)
+		}
+		out = append(out, k.Nav, k.Recheck)
 		if p.rotatable() {
 			out = append(out, k.Rotate)
 		}
@@ -240,6 +257,9 @@ func (p *preflightScreen) view(m *model) string {
 		line := cur + mark(st, m.spinFrame()) + " " + padRight(r.name, nameW)
 		if r.done {
 			note := r.note
+			if r.notChecked && len(note) > w-nameW-14 {
+				note = "not checked" // why: on the next lines, or the failure above
+			}
 			if r.err != "" {
 				note = "failed"
 				if _, ok := steps.LookupInput(r.key); ok {
@@ -265,6 +285,11 @@ func (p *preflightScreen) view(m *model) string {
 		case r.err != "":
 			// Only the highlighted failure is told in full: the list must fit.
 			b.WriteString("       " + stDim.Render(clip(r.err, w-8)) + "\n")
+		case r.notChecked && r.waits == "" && len(r.note) > w-nameW-14:
+			// Why it was not checked, whole: it says what comes first.
+			for _, l := range wrap(notCheckedWhy(r), w-8) {
+				b.WriteString("       " + stDim.Render(l) + "\n")
+			}
 		}
 	}
 	if p.pending() == 0 && len(failed) > 0 {
@@ -280,6 +305,10 @@ func (p *preflightScreen) view(m *model) string {
 	}
 	return b.String()
 }
+
+// notCheckedWhy is a not-checked row's reason, without the "not checked:"
+// its row already says.
+func notCheckedWhy(r checkRow) string { return strings.TrimPrefix(r.note, "not checked: ") }
 
 // spinFrame is the current spinner frame; still in accessible mode.
 func (m *model) spinFrame() string {

@@ -395,6 +395,10 @@ func (m *model) farewell() string {
 	if cc == "" || m.state == nil || len(m.state.Steps) == 0 || m.outcome != nil {
 		return ""
 	}
+	if m.params.Sandbox != nil {
+		// The sandbox is a throwaway world: it is removed as it stops.
+		return fmt.Sprintf("nexus-onboard: sandbox contact center %s onboarded; the sandbox now stops and removes its keyring entries (and, without --dir, its directory)", cc)
+	}
 	return fmt.Sprintf("nexus-onboard: state of contact center %s saved in %s", cc, m.store.Path(cc))
 }
 
