@@ -243,10 +243,10 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 
 	// No needless round trips: one request per call the procedure needs,
-	// plus the preflight's 4 (Auth, Digital Channels and GWS reachable, the
-	// ops credentials; the tenant login waits for the client).
-	if n := len(w.sb.Requests()); n != 9+4 {
-		t.Errorf("first run sent %d requests, want 9 + 4 preflight", n)
+	// plus the preflight's 5 (Auth, Digital Channels, GWS and UCS reachable,
+	// the ops credentials; the tenant login waits for the client).
+	if n := len(w.sb.Requests()); n != 9+5 {
+		t.Errorf("first run sent %d requests, want 9 + 5 preflight", n)
 	}
 	ctx := context.Background()
 	secret, err := secrets.Store{}.Get(ctx, account(w.sb, w.cc, secrets.ClientSecret))
@@ -292,12 +292,12 @@ func TestRunEndToEnd(t *testing.T) {
 	// Second run: nothing new anywhere, and only the checks are sent.
 	before := len(w.sb.Requests())
 	r2, got2 := w.runJSON(t)
-	// Preflight: 3 pings, the contact centers, the client, its token and the
-	// tenant login (7). Steps: the contact centers, the client (its token is
+	// Preflight: 4 pings, the contact centers, the client, its token and the
+	// tenant login (8). Steps: the contact centers, the client (its token is
 	// the preflight's), verify-client's token, the settings, the tenant
 	// login, and the UCS and tenant creates that answer 409 (7).
-	if n := len(w.sb.Requests()) - before; n != 7+7 {
-		t.Errorf("second run sent %d requests, want 7 preflight + 7 steps", n)
+	if n := len(w.sb.Requests()) - before; n != 8+7 {
+		t.Errorf("second run sent %d requests, want 8 preflight + 7 steps", n)
 	}
 	if r2.code != 0 {
 		t.Fatalf("second run exit %d\n%s", r2.code, r2.stderr)

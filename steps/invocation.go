@@ -35,9 +35,11 @@ func (iv Invocation) Command(args ...string) string {
 	if iv.StateDir != "" {
 		parts = append(parts, "--state-dir", shellQuote(iv.StateDir))
 	}
+	// `secrets` takes only --cc-id of the inputs.
+	onlyCC := len(args) > 0 && args[0] == "secrets"
 	for _, in := range Inputs {
 		v, ok := iv.Flags[in.Key]
-		if !ok || in.Secret() || in.Kind == DSN {
+		if !ok || in.Secret() || in.Kind == DSN || onlyCC && in.Key != KeyCCID {
 			continue
 		}
 		parts = append(parts, "--"+in.Flag()+"="+shellQuote(v))

@@ -159,7 +159,7 @@ func planUCSService(e *Env) []Planned {
 func planTenant(e *Env) []Planned {
 	t := tenantBody(e)
 	t.ID = e.planCCID()
-	return []Planned{planned(e, "unless the tenant's API key is already in the keyring", e.Nexus.ProvisionTenantRequest(phToken, t))}
+	return []Planned{planned(e, "every run: \"already exists\" means done (no read API)", e.Nexus.ProvisionTenantRequest(phToken, t))}
 }
 
 func planDesignerEnv(e *Env) []Planned {

@@ -150,6 +150,9 @@ func checkTenantLogin(ctx context.Context, e *Env) (string, error) {
 		return "", err
 	}
 	id := e.In.Get(KeyClientID)
+	if e.CCID() == "" {
+		return "", notChecked("the contact center is not known yet: step %s finds it, then %s logs in", IDContactCenter, IDTenantToken)
+	}
 	if !ok {
 		return "", notChecked("the Auth client's secret is not in the keyring yet: step %s makes it, then %s logs in", IDAuthClient, IDTenantToken)
 	}
@@ -235,6 +238,9 @@ func RunChecks(ctx context.Context, e *Env, checks []Check, emit func(CheckResul
 				r.Duration = time.Since(t0)
 				var nc *NotChecked
 				switch {
+				case err != nil && ctx.Err() != nil:
+					// Stopped, not failed: it says nothing about what it checks.
+					r.NotChecked, r.Note = true, "not checked: interrupted"
 				case errors.As(err, &nc):
 					r.NotChecked, r.Note = true, e.Redactor.String(nc.Error())
 				case err != nil:

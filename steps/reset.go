@@ -72,7 +72,9 @@ func ResetPlan(e *Env, st *State, only []string) ([]Undo, error) {
 			out = append(out, Undo{Step: IDTenant, Manual: true,
 				What: fmt.Sprintf("Digital Channels documents no API to delete a tenant: ask its administrator to remove tenant %s (%s)", id, e.In.Get(KeyTenantName))})
 		}
-		out = append(out, keyringUndo(IDTenant, secrets.Account(cc, secrets.NexusAPIKey), IDTenant))
+		if acct := secrets.Account(cc, secrets.NexusAPIKey); storedHere(st, OutAPIKey, acct) {
+			out = append(out, keyringUndo(IDTenant, acct, IDTenant))
+		}
 	}
 	if want(IDUCSService) && ran(IDUCSService) && st.Steps[IDUCSService].Status == StatusDone {
 		out = append(out, Undo{Step: IDUCSService, Manual: true,
@@ -124,9 +126,31 @@ func ResetPlan(e *Env, st *State, only []string) ([]Undo, error) {
 		if acct == "" {
 			acct = secrets.Account(cc, secrets.ClientSecret)
 		}
-		out = append(out, keyringUndo(IDAuthClient, acct, IDAuthClient, IDRegisterGWS))
+		if storedHere(st, OutClientSecret, acct) {
+			out = append(out, keyringUndo(IDAuthClient, acct, IDAuthClient, IDRegisterGWS))
+		}
 	}
 	return out, nil
+}
+
+// storedHere reports whether the state says this tool stored the secret
+// output name under acct: its origin record, or, in a state written before
+// origins were recorded, the record that the tool created what it belongs
+// to. A keyring entry the state does not vouch for is never deleted: it
+// may be another environment's, or another contact center's in use.
+func storedHere(st *State, name, acct string) bool {
+	if o, ok := st.Secrets[name]; ok {
+		return o.Account == acct
+	}
+	switch name {
+	case OutAPIKey:
+		_, ok := st.Created[CreatedTenant]
+		return ok
+	case OutClientSecret:
+		_, ok := st.Created[CreatedAuthClient]
+		return ok
+	}
+	return false
 }
 
 // keyringUndo deletes a keyring entry, unless the undo of one of the steps
@@ -292,12 +316,14 @@ func Reset(ctx context.Context, e *Env, store Store, st *State, plan []Undo, all
 		case IDAuthClient:
 			delete(st.Created, CreatedAuthClient)
 			delete(st.Steps, IDVerifyClient)
+			delete(st.Secrets, OutClientSecret)
 		case IDRegisterGWS:
 			delete(st.Created, CreatedGapiRow)
 		case IDChatServiceURI:
 			delete(st.Created, CreatedSetting)
 		case IDTenant:
 			delete(st.Created, CreatedTenant)
+			delete(st.Secrets, OutAPIKey)
 		}
 	}
 	if all && len(failed) == 0 {

@@ -25,6 +25,7 @@ package steps
 // tightened to 0700, with a note.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -228,6 +229,21 @@ func (s Store) checkDir(tighten bool) (note string, err error) {
 // decodeState parses and checks the state file at path, which must be the
 // state of contact center cc (lower case).
 func decodeState(path, cc string, data []byte) (*State, error) {
+	// What says whose state it is, and what the tool created, must be there:
+	// a null there would read as "nothing created" and lose it.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil || top == nil {
+		why := "is not a JSON object"
+		if err != nil {
+			why = fmt.Sprintf("is damaged (%v)", err)
+		}
+		return nil, &StateError{Path: path, Reason: why + ": move it aside to start afresh", Err: err}
+	}
+	for _, k := range []string{"version", "cc_id", "steps", "created"} {
+		if v, ok := top[k]; !ok || string(bytes.TrimSpace(v)) == "null" {
+			return nil, &StateError{Path: path, Reason: fmt.Sprintf("is damaged (%q is missing or null): move it aside to start afresh", k)}
+		}
+	}
 	st := NewState(cc)
 	if err := json.Unmarshal(data, st); err != nil {
 		return nil, &StateError{Path: path, Reason: fmt.Sprintf("is damaged (%v): move it aside to start afresh", err), Err: err}

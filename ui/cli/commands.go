@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -155,55 +157,92 @@ func (a *App) secretsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "secrets",
 		Short: "What the tool keeps in the OS keyring (list, show, delete)",
-		Long: `The tool keeps two secrets per contact center in the OS keyring, service
-"nexus-onboard": accounts <cc_id>/client_secret and <cc_id>/nexus_api_key.`,
+		Long: `The tool keeps its secrets in the OS keyring, service "nexus-onboard":
+the Auth client's secret per environment, account <auth host>/<client_id>/client_secret,
+and each tenant's Nexus API key per contact center, account <cc_id>/nexus_api_key.
+show and delete take a name (client_secret, nexus_api_key: of the config's environment
+and contact center) or an account exactly as list prints it.`,
 	}
-	ccs := func() []string {
+	// accounts lists the accounts the tool may hold: those of the inputs
+	// (config, environment, --cc-id) and those every state file of the
+	// state dir records, in a stable order without repeats.
+	accounts := func() ([]string, steps.Values) {
 		vals, _, _ := c.load(a)
-		if cc := vals.Get(steps.KeyCCID); cc != "" {
-			return []string{cc}
+		seen := map[string]bool{}
+		var out []string
+		add := func(acct string) {
+			if acct != "" && !seen[acct] {
+				seen[acct] = true
+				out = append(out, acct)
+			}
 		}
-		return c.store(a.Environ).List()
+		add(steps.KeyringAccount(vals, steps.OutClientSecret))
+		add(steps.KeyringAccount(vals, steps.OutAPIKey))
+		store := c.store(a.Environ)
+		for _, cc := range store.List() {
+			st, err := store.Load(cc)
+			if err != nil {
+				continue
+			}
+			saved := steps.NewValues()
+			saved.FillSaved(st.Inputs)
+			saved.Set(steps.KeyCCID, cc, steps.FromUser)
+			add(steps.KeyringAccount(saved, steps.OutClientSecret))
+			add(steps.KeyringAccount(saved, steps.OutAPIKey))
+			for _, o := range st.Secrets {
+				add(o.Account)
+			}
+		}
+		return out, vals
 	}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List the keyring entries of every known contact center (values masked)",
+		Short: "List the keyring entries of the environment and every known contact center (values masked)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store := secrets.Store{}
+			kr := a.keyring()
+			accts, _ := accounts()
 			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SERVICE\tACCOUNT\tPRESENT")
-			for _, cc := range ccs() {
-				for _, name := range secretNames {
-					acct := secrets.Account(cc, name)
-					_, err := store.Get(cmd.Context(), acct)
-					present := "yes"
-					switch {
-					case errors.Is(err, secrets.ErrNotFound):
-						present = "no"
-					case err != nil:
-						return &ExitError{Code: ExitUsage, Err: err}
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", secrets.Service, acct, present)
+			for _, acct := range accts {
+				_, err := kr.Get(cmd.Context(), acct)
+				present := "yes"
+				switch {
+				case errors.Is(err, secrets.ErrNotFound):
+					present = "no"
+				case err != nil:
+					return &ExitError{Code: ExitUsage, Err: err}
 				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", secrets.Service, acct, present)
+			}
+			if len(accts) == 0 {
+				fmt.Fprintln(a.Stderr, "no environment or contact center known: give --config (or --cc-id) or the --state-dir of your runs")
 			}
 			return tw.Flush()
 		},
 	}
-	// account resolves "client_secret|nexus_api_key" and the one contact
-	// center meant into a keyring account.
+	// account resolves a name (client_secret, nexus_api_key) for the inputs'
+	// environment and contact center, or an account as list prints it.
 	account := func(args []string) (string, error) {
-		if !slices.Contains(secretNames, args[0]) {
-			return "", usageErr("unknown secret %q: one of %s", args[0], strings.Join(secretNames, ", "))
+		accts, vals := accounts()
+		switch arg := args[0]; {
+		case arg == secrets.ClientSecret:
+			if acct := steps.KeyringAccount(vals, steps.OutClientSecret); acct != "" {
+				return acct, nil
+			}
+			return "", usageErr("client_secret belongs to an environment: give its auth_url (--config), or the account as `secrets list` prints it")
+		case arg == secrets.NexusAPIKey:
+			if acct := steps.KeyringAccount(vals, steps.OutAPIKey); acct != "" {
+				return acct, nil
+			}
+			return "", usageErr("nexus_api_key belongs to a contact center: say which with --cc-id, or give the account as `secrets list` prints it")
+		case slices.Contains(accts, arg), strings.HasSuffix(arg, "/"+secrets.ClientSecret), strings.HasSuffix(arg, "/"+secrets.NexusAPIKey):
+			return arg, nil
 		}
-		list := ccs()
-		if len(list) != 1 {
-			return "", usageErr("say which contact center with --cc-id (known: %s)", strings.Join(list, ", "))
-		}
-		return secrets.Account(list[0], args[0]), nil
+		return "", usageErr("unknown secret %q: give client_secret, nexus_api_key, or an account as `secrets list` prints it", args[0])
 	}
 	show := &cobra.Command{
-		Use:   "show client_secret|nexus_api_key",
+		Use:   "show client_secret|nexus_api_key|ACCOUNT",
 		Short: "Show one entry (masked unless --reveal)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -211,7 +250,7 @@ func (a *App) secretsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := secrets.Store{}.Get(cmd.Context(), acct)
+			v, err := a.keyring().Get(cmd.Context(), acct)
 			if err != nil {
 				return &ExitError{Code: ExitStepFailed, Err: fmt.Errorf("%s / %s: %w", secrets.Service, acct, err)}
 			}
@@ -225,7 +264,7 @@ func (a *App) secretsCommand() *cobra.Command {
 	}
 	show.Flags().BoolVar(&reveal, "reveal", false, "print the secret value")
 	del := &cobra.Command{
-		Use:   "delete client_secret|nexus_api_key",
+		Use:   "delete client_secret|nexus_api_key|ACCOUNT",
 		Short: "Delete one entry from the keyring",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -234,9 +273,9 @@ func (a *App) secretsCommand() *cobra.Command {
 				return err
 			}
 			if !yes && !confirm(a, fmt.Sprintf("Delete %s / %s from the keyring? It cannot be read back from Genesys.", secrets.Service, acct)) {
-				return &ExitError{Code: ExitUsage, Err: errors.New("not deleted")}
+				return &ExitError{Code: ExitUsage, Err: errors.New("not deleted: confirm at the prompt, or give --yes (without a terminal there is no prompt)")}
 			}
-			if err := (secrets.Store{}).Delete(cmd.Context(), acct); err != nil {
+			if err := a.keyring().Delete(cmd.Context(), acct); err != nil {
 				return &ExitError{Code: ExitStepFailed, Err: err}
 			}
 			fmt.Fprintf(a.Stdout, "deleted %s / %s\n", secrets.Service, acct)
@@ -280,6 +319,10 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 			if !serve && (!isTerminal(a.Stdin) || !isTerminal(a.Stdout)) {
 				return usageErr("the wizard needs a terminal (stdin and stdout); for scripts use `nexus-onboard sandbox --serve` and `nexus-onboard run --config FILE`")
 			}
+			// `sandbox --serve | tee log` then Ctrl+C: tee dies first, and a
+			// write to the broken pipe must not kill the sandbox before it
+			// has removed its secrets and directory.
+			signal.Ignore(syscall.SIGPIPE)
 			ownDir := dir == ""
 			if ownDir {
 				d, err := os.MkdirTemp("", "nexus-sandbox-")

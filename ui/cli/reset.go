@@ -51,6 +51,11 @@ It shows the plan first and asks for confirmation (or --yes).`,
 				// reset deletes what the state names, so it never guesses.
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
+			if st.Updated.IsZero() {
+				// No state file: reset removes what the state says the tool
+				// created, so with none it knows of nothing and guesses nothing.
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no state for contact center %s in %s: nothing this tool created is known there (check --state-dir); nothing was changed", cc, store.Dir)}
+			}
 			for _, n := range st.Notes {
 				fmt.Fprintln(a.Stderr, "warning:", n)
 			}

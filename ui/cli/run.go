@@ -116,18 +116,22 @@ func (a *App) preflight(ctx context.Context, env *steps.Env, sel steps.Selection
 	if localOnly {
 		checks = slices.DeleteFunc(checks, func(c steps.Check) bool { return !c.Local })
 	}
-	results := steps.RunChecks(ctx, env, checks, nil)
-	var failed []string
-	for _, r := range results {
+	// Each line as its check ends: a slow endpoint shows which one it is.
+	results := steps.RunChecks(ctx, env, checks, func(r steps.CheckResult) {
 		mark, text := "✓", r.Note
 		switch {
 		case r.Failed():
 			mark, text = "✗", r.Err
-			failed = append(failed, "  - "+r.Name+": "+r.Err)
 		case r.NotChecked:
 			mark = "–"
 		}
 		fmt.Fprintf(a.Stderr, "preflight %s %s: %s\n", mark, r.Name, text)
+	})
+	var failed []string
+	for _, r := range results {
+		if r.Failed() {
+			failed = append(failed, "  - "+r.Name+": "+r.Err)
+		}
 	}
 	if ctx.Err() != nil {
 		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted during preflight: nothing was changed")}
@@ -180,7 +184,8 @@ func (a *App) run(ctx context.Context, f *runFlags) error {
 
 	var reveal string
 	if f.reveal {
-		reveal, _, _ = p.env.Output(context.WithoutCancel(ctx), steps.OutAPIKey)
+		// Only a key known to be this environment's tenant's.
+		reveal, _, _, _, _ = steps.TenantKey(context.WithoutCancel(ctx), p.env)
 	}
 	if f.output == "json" {
 		if err := writeJSON(a.Stdout, records, reveal); err != nil {
@@ -281,9 +286,12 @@ func writeSummary(w io.Writer, records []*steps.Record, env *steps.Env, reveal s
 				fmt.Fprintln(w, "      "+line)
 			}
 		case r.ID == steps.IDDesignerEnv && r.Status == steps.StatusManual:
-			key := "****  (nexus-onboard run --only designer-env --reveal shows it)"
-			if reveal != "" {
+			key := "****  (" + env.Command("run", "--only", steps.IDDesignerEnv, "--reveal") + " shows it)"
+			switch {
+			case reveal != "":
 				key = reveal
+			case r.Warning != "":
+				key = "(no API key known to be this tenant's: see the warning above)"
 			}
 			fmt.Fprintln(w, "    Agent Setup > Environment tenant > Transactions: List \"DesignerEnv\" (name and alias):")
 			for _, kv := range steps.DesignerEnv(key) {

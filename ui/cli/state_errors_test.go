@@ -88,7 +88,7 @@ func TestRefusedStateIsExit2InEveryCommand(t *testing.T) {
 }
 
 func TestStepsShowsAStateWithNullRecords(t *testing.T) {
-	dir, _, _ := stateWorld(t, `{"version":1,"cc_id":"`+stateCC+`","steps":{"tenant":null,"auth-client":{"id":"auth-client","status":"done","error":""},"designer-env":null}}`)
+	dir, _, _ := stateWorld(t, `{"version":1,"cc_id":"`+stateCC+`","steps":{"tenant":null,"auth-client":{"id":"auth-client","status":"done","error":""},"designer-env":null},"created":{}}`)
 	for _, output := range []string{"text", "json"} {
 		r := runCLI(t, []string{"NEXUS_ONBOARD_STATE_DIR=" + dir}, "steps", "--output", output, "--cc-id", stateCC)
 		if r.code != ExitOK || !strings.Contains(r.stdout, "auth-client") || !strings.Contains(r.stdout, "tenant") {
