@@ -22,6 +22,16 @@ type menuScreen struct {
 	listW  int
 	w, h   int
 	state  *steps.State
+	// confirmRotate: R was pressed once on a step whose fix is a new
+	// client secret; the next R rotates.
+	confirmRotate bool
+}
+
+// rotatable reports whether the highlighted step's last run failed in a
+// way a new client secret fixes.
+func (mn *menuScreen) rotatable() bool {
+	rec := mn.record(steps.All[mn.cursor].ID)
+	return rec != nil && rec.Status == steps.StatusFailed && rec.Fix == steps.FixRotateSecret
 }
 
 func (m *model) toMenu() tea.Cmd {
@@ -96,6 +106,10 @@ func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
 	}
 	k := m.keys
 	n := len(steps.All)
+	if !key.Matches(km, k.Rotate) && mn.confirmRotate {
+		mn.confirmRotate = false // any other key cancels the rotation
+		m.clearNotice()
+	}
 	switch {
 	case key.Matches(km, k.Up):
 		mn.cursor = (mn.cursor + n - 1) % n
@@ -111,6 +125,16 @@ func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.RunAll):
 		m.only = nil
 		return m.toPreflight()
+	case key.Matches(km, k.Rotate) && mn.rotatable():
+		if !mn.confirmRotate {
+			mn.confirmRotate = true
+			m.setNotice(noticeErr, "Press R again to give client %s a new secret: Auth, the keyring and nex_gapis (register-gws) get it; the old secret stops working.", m.vals.Get(steps.KeyClientID))
+			return nil
+		}
+		mn.confirmRotate = false
+		m.clearNotice()
+		m.only = nil
+		return m.startRotation(nil)
 	case key.Matches(km, k.Transcript):
 		return m.toTranscript(steps.All[mn.cursor].ID)
 	case key.Matches(km, k.Edit):

@@ -31,23 +31,25 @@ type runRow struct {
 }
 
 type runScreen struct {
-	gen    int
-	rows   []runRow
-	cursor int
-	follow bool // the highlight follows the running step
-	active bool
-	cancel context.CancelFunc
-	ch     chan tea.Msg
-	stop   chan struct{}
-	sel    steps.Selection // what this screen runs, retries included
-	err    error           // of the latest run
-	failed string          // the step that stopped it
-	cc     string
-	plans  map[string][]styled
-	pane   pane
-	wide   bool
-	listW  int
-	w, h   int
+	gen int
+	// confirmRotate: R was pressed once; the next R gives the client a new secret.
+	confirmRotate bool
+	rows          []runRow
+	cursor        int
+	follow        bool // the highlight follows the running step
+	active        bool
+	cancel        context.CancelFunc
+	ch            chan tea.Msg
+	stop          chan struct{}
+	sel           steps.Selection // what this screen runs, retries included
+	err           error           // of the latest run
+	failed        string          // the step that stopped it
+	cc            string
+	plans         map[string][]styled
+	pane          pane
+	wide          bool
+	listW         int
+	w, h          int
 }
 
 type (
@@ -327,6 +329,12 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.startRunIDs(append([]string{from}, r.after(from)...))
 	case r.rotatable() && key.Matches(msg, k.Rotate):
+		if !r.confirmRotate {
+			r.confirmRotate = true
+			m.setNotice(noticeErr, "Press R again to give client %s a new secret: Auth, the keyring and nex_gapis (register-gws) get it; the old secret stops working.", m.vals.Get(steps.KeyClientID))
+			return nil
+		}
+		r.confirmRotate = false
 		return m.startRotation(r.after(steps.IDAuthClient))
 	case r.err != nil && key.Matches(msg, k.Edit):
 		return m.enterForm(0, "", "Change what needs changing; preflight and the plan come next, and finished steps are not repeated.")
@@ -470,7 +478,16 @@ func (m *model) startRotation(after []string) tea.Cmd {
 	if !slices.Contains(ids, steps.IDRegisterGWS) {
 		ids = append(ids, steps.IDRegisterGWS)
 	}
-	return m.startRunIDs(ids)
+	if m.screen == scrRun && m.run != nil {
+		return m.startRunIDs(ids)
+	}
+	// From preflight or the step menu: the run screen opens on these steps.
+	sel, err := steps.Select(ids, nil, m.vals)
+	if err != nil {
+		m.setNotice(noticeErr, "%s", err.Error())
+		return nil
+	}
+	return m.toRun(sel)
 }
 
 func (r *runScreen) keys(m *model) []key.Binding {

@@ -97,6 +97,12 @@ func (s *sandboxRun) assertNoSecret(t *testing.T, where, text string) {
 // waits for preflight to pass.
 func fillForm(h *harness, s *sandboxRun) {
 	h.t.Helper()
+	fillFormUntil(h, s, "All checks passed")
+}
+
+// fillFormUntil walks the form and waits for the preflight to show want.
+func fillFormUntil(h *harness, s *sandboxRun, want string) {
+	h.t.Helper()
 	h.waitFor(10*time.Second, "GWS URL", "1 Endpoints")
 	h.press("enter", "enter", "enter", "enter")
 	h.waitFor(10*time.Second, "GWS ops user")
@@ -107,7 +113,7 @@ func fillForm(h *harness, s *sandboxRun) {
 	h.waitFor(10*time.Second, "Nexus database URL")
 	s.assertNoSecret(h.t, "the Database page", h.screen())
 	h.press("enter", "enter", "enter")
-	h.waitFor(30*time.Second, "All checks passed")
+	h.waitFor(30*time.Second, want)
 }
 
 func TestSandboxOnboardingByKeyboard(t *testing.T) {
@@ -319,6 +325,11 @@ func TestSandboxRotateSecretFromRunScreen(t *testing.T) {
 	h.press("enter")
 	h.waitFor(60*time.Second, "Stopped at auth-client", "R give the client a new secret")
 	h.press("R")
+	h.waitFor(10*time.Second, "Press R again")
+	if n := s.sb.Count("PUT", "/auth/v3/ops/clients/nexus_client"); n != 0 {
+		t.Fatalf("rotated before the confirmation (%d PUTs)", n)
+	}
+	h.press("R")
 	h.waitFor(60*time.Second, "Finished:")
 	secret, err := secrets.Store{}.Get(context.Background(), steps.KeyringAccount(s.vals, steps.OutClientSecret))
 	if err != nil || secret == "" {
@@ -332,6 +343,40 @@ func TestSandboxRotateSecretFromRunScreen(t *testing.T) {
 		if rec := st.Steps[id]; rec == nil || !rec.Status.OK() {
 			t.Errorf("%s after the rotation: %+v", id, rec)
 		}
+	}
+	h.quit("q")
+}
+
+// Auth refuses the secret the keyring holds (changed elsewhere): preflight
+// names it and offers the rotation as an action, after a confirmation.
+func TestSandboxRotateSecretFromPreflight(t *testing.T) {
+	s := startSandbox(t)
+	env, err := steps.NewEnv(s.vals.Clone(), steps.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = env.Auth.CreateClient(context.Background(), gws.NexusClient("nexus_client", "made-by-someone-else-0123456789", s.sb.NexusURL))
+	env.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := steps.KeyringAccount(s.vals, steps.OutClientSecret)
+	if err := (secrets.Store{}).Set(context.Background(), acct, "stale-secret-of-this-keyring-0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, s.model(), 120, 40, colorprofile.ANSI256)
+	fillFormUntil(h, s, "check(s) failed")
+	h.waitFor(5*time.Second, "R gives the client a new secret")
+	h.press("R")
+	h.waitFor(10*time.Second, "Press R again")
+	h.press("R")
+	h.waitFor(60*time.Second, "Finished:")
+	secret, err := secrets.Store{}.Get(context.Background(), acct)
+	if err != nil || secret == "stale-secret-of-this-keyring-0123456789" {
+		t.Fatalf("the keyring still holds the stale secret (%v)", err)
+	}
+	if n := s.sb.Count("PUT", "/auth/v3/ops/clients/nexus_client"); n != 1 {
+		t.Errorf("%d rotations, want 1", n)
 	}
 	h.quit("q")
 }

@@ -672,6 +672,9 @@ func (m *model) screenKeys() helpKeys {
 	case scrMenu:
 		sum := key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "summary"))
 		short = []key.Binding{k.Rerun, k.Transcript, k.Edit, k.RunAll, sum, k.Help, k.Quit}
+		if m.menu != nil && m.menu.rotatable() {
+			short = append([]key.Binding{k.Rotate}, short...)
+		}
 		full = [][]key.Binding{{k.Rerun, k.RunAll, k.Transcript}, {k.Edit, sum}, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, k.Quit}}
 	case scrTranscript:
 		short = []key.Binding{k.Nav, k.Scroll, k.Back, k.Help, k.Quit}
