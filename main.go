@@ -6,13 +6,15 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/debug"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/ui/cli"
 	"github.com/nexus-onboard/nexus-onboard/ui/wizard"
 )
 
-// Set by the linker (see .goreleaser.yaml).
+// Set by the linker (see .goreleaser.yaml); cli.BuildVersion fills in what
+// it did not set.
 var (
 	version = "dev"
 	commit  = "none"
@@ -20,10 +22,13 @@ var (
 )
 
 func main() {
+	// A go install or go run build has no -ldflags: its module version and
+	// VCS revision come from the build information instead.
+	v, c, d := cli.BuildVersion(version, commit, date, debug.ReadBuildInfo)
 	app := &cli.App{
-		Version:      version,
-		Commit:       commit,
-		Date:         date,
+		Version:      v,
+		Commit:       c,
+		Date:         d,
 		StartSandbox: startSandbox,
 		Wizard:       wizard.Run,
 	}

@@ -10,6 +10,8 @@
 #     step menu on that step; the step is re-run alone, then the rest.
 #  3. Ctrl+C while auth-client waits for its answer, then the wizard again:
 #     it resumes and finishes with no rotation.
+#  4. The sandbox with no D-Bus session and an empty HOME: secrets in memory,
+#     said on every screen, and the onboarding finishes.
 #
 # Needs tmux, gnome-keyring, dbus and secret-tool (.ci/test installs them);
 # PostgreSQL makes register-gws real. It runs in its own keyring session.
@@ -247,4 +249,24 @@ cc=$(cfg_value "$cfg3" cc_id)
 secrets_seen+=("$(cfg_value "$cfg3" gws_admin_password)" "$(cfg_value "$cfg3" tenant_password)")
 check_keyring "$cc" "$cfg3"
 check_state "$work/srv3/state" "$cc"
+# ---- 4. the README's first command on a bare machine ---------------------------
+# No D-Bus session, no keyring, an empty HOME: the sandbox keeps its secrets
+# in memory, says so on every screen, and the onboarding still finishes by
+# keyboard alone at 80x24.
+echo "pass 4: sandbox with no D-Bus session and an empty HOME (80x24)"
+bare=$(mktemp -d "$work/home.XXXXXX")
+pane=six
+T new-session -d -s six -x 80 -y 24 \
+  "cd '$work' && env -i HOME='$bare' PATH=/usr/local/go/bin:/usr/bin:/bin TERM=xterm-256color '$bin' sandbox; echo \$? > '$work/exit6'; sleep 600"
+wait_for "secrets in memory"
+fill_form
+keys Enter
+wait_for "Plan: 8 step(s) will run"
+keys Enter
+wait_for "Finished: 9 of 9 step(s) OK" 60
+keys Enter
+wait_for "Onboarding complete for contact center"
+wait_for "secrets in memory"
+keys q
+[ "$(wait_exit "$work/exit6")" = 0 ] || fail "exit status $(cat "$work/exit6") after the bare-machine onboarding"
 echo "e2e ok"

@@ -162,7 +162,8 @@ func NewValues() Values { return Values{v: map[string]string{}, src: map[string]
 // Get returns the value of key ("" when unset).
 func (vs Values) Get(key string) string { return vs.v[key] }
 
-// Bool reads a boolean input.
+// Bool reads a boolean input: true/false or 1/0 (as strconv.ParseBool
+// reads them); anything else is false, and Validate names it.
 func (vs Values) Bool(key string) bool { b, _ := strconv.ParseBool(vs.v[key]); return b }
 
 // Source returns where key's value came from.
@@ -582,6 +583,11 @@ func Load(s Sources) (Values, []string, Problems) {
 		if in.Kind == UUID {
 			vs.v[in.Key] = canonicalUUID(vs.v[in.Key])
 		}
+		// 1, TRUE… are shown and saved as true; a value that is not a
+		// boolean is kept for Validate to name.
+		if b, err := strconv.ParseBool(vs.v[in.Key]); in.Kind == Bool && err == nil {
+			vs.v[in.Key] = strconv.FormatBool(b)
+		}
 	}
 	return vs, warnings, problems
 }
@@ -593,7 +599,8 @@ func trimURL(v string) string {
 	return strings.TrimRightFunc(strings.TrimSpace(v), func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 }
 
-// readConfig parses a YAML config file of input keys.
+// readConfig parses a YAML config file of input keys. The map is nil when
+// the file cannot be used at all (unreadable, not one YAML mapping).
 func readConfig(path string) (map[string]string, []string, Problems) {
 	data, err := readCapped(path, maxConfigSize)
 	if err != nil {
@@ -605,14 +612,28 @@ func readConfig(path string) (map[string]string, []string, Problems) {
 	}
 	var warnings []string
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		for k, v := range cfg {
-			if in, _ := LookupInput(k); v != "" && (in.Secret() || (in.Kind == DSN && strings.Contains(v, ":") && strings.Contains(v, "@"))) {
-				warnings = append(warnings, fmt.Sprintf("%s holds secrets (%s) but is readable by group or others (mode %04o): run chmod 600 %s", path, k, fi.Mode().Perm(), path))
+		for _, in := range Inputs {
+			// Only a value that really is a secret counts: a password or
+			// key, or a database URL that holds a password.
+			if v := cfg[in.Key]; v != "" && (in.Secret() || in.Kind == DSN && len(dsnPasswords(v)) > 0) {
+				warnings = append(warnings, fmt.Sprintf("%s holds secrets (%s) but is readable by group or others (mode %04o): run chmod 600 %s", path, in.Key, fi.Mode().Perm(), path))
 				break
 			}
 		}
 	}
 	return cfg, warnings, problems
+}
+
+// ConfigFileProblems reports why the config file at path cannot be used at
+// all: it cannot be read, or it is not one YAML mapping. Any other input
+// would then be reported missing only because of it, so callers report
+// these alone. Problems of single keys are not among them (Load reports
+// those with the rest).
+func ConfigFileProblems(path string) Problems {
+	if cfg, _, problems := readConfig(path); cfg == nil {
+		return problems
+	}
+	return nil
 }
 
 // maxConfigSize bounds the config file read: a few hundred bytes are
@@ -754,13 +775,61 @@ func shownKey(k string) string {
 }
 
 // didYouMean suggests the known key a misspelt one most likely means
-// (gws-url, GWS_URL → gws_url).
+// (gws-url, GWS_URL → gws_url; tenant_nmae, tennant_name → tenant_name):
+// the same key written another way, else the closest keys at most two
+// edits away (a swap of two neighbouring letters is one edit).
 func didYouMean(k string) string {
 	norm := strings.ToLower(strings.NewReplacer("-", "_", " ", "_", ".", "_").Replace(strings.TrimSpace(k)))
-	if _, ok := LookupInput(norm); ok && norm != k {
-		return ": did you mean " + norm + "?"
+	if _, ok := LookupInput(norm); ok {
+		if norm != k {
+			return ": did you mean " + norm + "?"
+		}
+		return ""
+	}
+	if utf8.RuneCountInString(norm) < 4 || len(norm) > 80 {
+		return "" // too short to tell a typo from another word
+	}
+	var best []string
+	bestD := 3
+	for _, in := range Inputs {
+		switch d := editDistance(norm, in.Key); {
+		case d < bestD:
+			best, bestD = []string{in.Key}, d
+		case d == bestD:
+			best = append(best, in.Key)
+		}
+	}
+	if len(best) > 0 {
+		return ": did you mean " + strings.Join(best, " or ") + "?"
 	}
 	return ""
+}
+
+// editDistance is the optimal string alignment distance of a and b:
+// insertions, deletions, substitutions and swaps of neighbouring runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
 
 // InputKeys lists every input key in schema order.
@@ -817,7 +886,7 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 		}
 	case Bool:
 		if _, err := strconv.ParseBool(val); err != nil {
-			return fmt.Errorf("must be true or false (got %q)", clip(val))
+			return fmt.Errorf("must be true or false (or 1 or 0) (got %q)", clip(val))
 		}
 	case Path:
 		fi, err := os.Stat(val)

@@ -82,6 +82,9 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 		}})
 	}
 	cs = append(cs, Check{Name: checkKeyring, Key: FixKeyring, Local: true, Run: func(ctx context.Context) (string, error) {
+		if _, inMemory := e.Keyring.(*secrets.Memory); inMemory {
+			return "sandbox: secrets kept in memory, gone when it stops", nil
+		}
 		return "write, read and delete of a probe entry worked", e.Keyring.Probe(ctx)
 	}})
 	ping(checkAuth, KeyAuthURL, e.Auth.Ping)

@@ -103,12 +103,16 @@ var remedy = remedyFor(runtime.GOOS)
 func remedyFor(goos string) string {
 	switch goos {
 	case "darwin":
-		return "unlock the login keychain (Keychain Access) and retry"
+		return "unlock the login keychain and retry: security unlock-keychain ~/Library/Keychains/login.keychain-db"
 	case "windows":
-		return "make sure Windows Credential Manager is available for this user and retry"
+		return "Windows Credential Manager must be available to this user: run the tool as a user with a loaded profile (not a service account without one), then retry; cmdkey /list shows the user's credentials"
 	}
-	return "no Secret Service on the D-Bus session bus, or its keyring is locked: " +
-		"start gnome-keyring-daemon (or KeePassXC with Secret Service), unlock it, and retry"
+	return "no Secret Service on the D-Bus session bus, or its keyring is locked. " +
+		"On a desktop: unlock the login keyring (or start KeePassXC with Secret Service). " +
+		"On a headless Linux box, start a session bus and an unlocked gnome-keyring, then run the tool in it: " +
+		"apt-get install gnome-keyring dbus-x11 libsecret-tools; " +
+		"dbus-run-session -- sh -c 'printf %s \"$KEYRING_PASSPHRASE\" | gnome-keyring-daemon --unlock --components=secrets; exec bash' " +
+		"(then run nexus-onboard in that shell)"
 }
 
 // Store reads and writes entries in the OS keyring. The zero value is ready

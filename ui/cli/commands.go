@@ -42,7 +42,7 @@ func (a *App) planCommand() *cobra.Command {
 			return nil
 		},
 	}
-	f.register(cmd.Flags())
+	f.registerNoSecrets(cmd.Flags())
 	cmd.Flags().StringSliceVar(&f.only, "only", nil, "plan only these steps")
 	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "leave these steps out")
 	cmd.Flags().BoolVar(&f.rotateSecret, "rotate-secret", false, "plan a secret rotation for an existing client")
@@ -125,7 +125,7 @@ func (a *App) stepsCommand() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	c.register(cmd.Flags())
+	c.registerNoSecrets(cmd.Flags())
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json (the shape of run --output json)")
 	return cmd
 }
@@ -349,12 +349,27 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 					os.RemoveAll(dir)
 				}
 			}()
+			// The sandbox brings its own keyring when the OS has none: its
+			// secrets then live in this process and vanish with it. Only the
+			// sandbox: real runs refuse without a keyring.
+			pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			kerr := a.keyring().Probe(pctx)
+			cancel()
 			if !serve {
 				var c common
 				c.register(cmd.Flags())
 				c.config = sb.ConfigPath
 				c.stateDir = dir + "/state"
-				return a.openWizard(ctx, &c, accessible || envBool(a.Environ, steps.EnvPrefix+"ACCESSIBLE"), sb)
+				var kr steps.Keyring
+				note := ""
+				if kerr != nil {
+					kr = secrets.NewMemory()
+					note = "no OS keyring answered: this sandbox keeps its secrets in memory, and they vanish when it stops (real runs need a keyring)"
+				}
+				return a.openWizardWith(ctx, &c, accessible || envBool(a.Environ, steps.EnvPrefix+"ACCESSIBLE"), sb, kr, note)
+			}
+			if kerr != nil {
+				fmt.Fprintf(a.Stderr, "warning: %v\n  `nexus-onboard run` against this sandbox needs an OS keyring; `nexus-onboard sandbox` (the wizard) works without one.\n", kerr)
 			}
 			fmt.Fprintf(a.Stdout, "sandbox running (Ctrl+C stops it)\n  auth_url   %s\n  gws_url    %s\n  nexus_url  %s\n  ucs_url    %s\n", sb.AuthURL, sb.GWSURL, sb.NexusURL, sb.UCSURL)
 			if sb.DBURL != "" {

@@ -274,7 +274,15 @@ var statusMark = map[steps.Status]string{
 
 func writeSummary(w io.Writer, records []*steps.Record, env *steps.Env, reveal string, elapsed time.Duration) {
 	fmt.Fprintln(w)
+	var notRun []string
+	stoppedAt := ""
 	for _, r := range records {
+		if r.Status == steps.StatusNotRun {
+			// Told once, on one line, after the steps that ran.
+			notRun = append(notRun, r.ID)
+			continue
+		}
+		stoppedAt = r.ID
 		fmt.Fprintf(w, "%s %-17s %-12s %6s  %s\n", statusMark[r.Status], r.ID, r.Status, fmtMS(r.DurationMS), oneLine(r))
 		if r.Warning != "" {
 			fmt.Fprintf(w, "    warning: %s\n", r.Warning)
@@ -299,7 +307,33 @@ func writeSummary(w io.Writer, records []*steps.Record, env *steps.Env, reveal s
 			}
 		}
 	}
-	fmt.Fprintf(w, "\n%d step(s) in %s\n", len(records), elapsed.Round(time.Millisecond))
+	if len(notRun) > 0 {
+		fmt.Fprintln(w, notRunLine(notRun, stoppedAt))
+	}
+	fmt.Fprintf(w, "\n%s\n", ranLine(len(records)-len(notRun), len(records), elapsed))
+}
+
+// notRunLine tells the steps a stopped run left out, once, on one line,
+// and where the run stopped ("" when no step ran).
+func notRunLine(ids []string, stoppedAt string) string {
+	why := "the run stopped before its first step"
+	if stoppedAt != "" {
+		why = "the run stopped at " + stoppedAt
+	}
+	return fmt.Sprintf("%s not run: %s (%s)", statusMark[steps.StatusNotRun], strings.Join(ids, ", "), why)
+}
+
+// ranLine counts what ran: "1 of 9 steps ran in 2.991s; 8 not run".
+func ranLine(ran, total int, elapsed time.Duration) string {
+	noun := "steps"
+	if total == 1 {
+		noun = "step"
+	}
+	line := fmt.Sprintf("%d of %d %s ran in %s", ran, total, noun, elapsed.Round(time.Millisecond))
+	if n := total - ran; n > 0 {
+		line += fmt.Sprintf("; %d not run", n)
+	}
+	return line
 }
 
 func oneLine(r *steps.Record) string {
@@ -334,6 +368,13 @@ type progress struct {
 	waitAfter, waitEvery, tick time.Duration
 	now                        func() time.Time
 
+	// finished counts the steps that ended, notRun the ones a stopped run
+	// left out (told once, on one line, when the last step is reported or
+	// at stop), lastRan the last step that did run.
+	finished int
+	notRun   []string
+	lastRan  string
+
 	stepStart   time.Time
 	pending     *httpx.Exchange // the request awaiting its answer, redacted
 	pendingFrom time.Time
@@ -366,12 +407,34 @@ func (p *progress) event(ev steps.Event) {
 		p.pending = nil
 		p.stopTickerLocked()
 		r := ev.Record
+		p.finished++
+		if r.Status == steps.StatusNotRun {
+			// Never started: no line of its own.
+			p.notRun = append(p.notRun, r.ID)
+			if p.finished >= p.total {
+				p.flushNotRunLocked()
+			}
+			return
+		}
+		p.lastRan = r.ID
 		line := r.Message
 		if r.Error != "" {
 			line = r.Error
 		}
-		fmt.Fprintf(p.w, "    %s %s (%s) %s\n", statusMark[r.Status], r.Status, fmtMS(r.DurationMS), line)
+		// The step is named: verbose exchanges and notes may stand between
+		// this line and the step's title.
+		fmt.Fprintln(p.w, strings.TrimRight(fmt.Sprintf("    %s %s %s (%s) %s", statusMark[r.Status], r.ID, r.Status, fmtMS(r.DurationMS), line), " "))
 	}
+}
+
+// flushNotRunLocked prints the one line of the steps the run left out.
+// p.mu is held.
+func (p *progress) flushNotRunLocked() {
+	if len(p.notRun) == 0 {
+		return
+	}
+	fmt.Fprintln(p.w, notRunLine(p.notRun, p.lastRan))
+	p.notRun = nil
 }
 
 func (p *progress) clock() time.Time {
@@ -416,10 +479,12 @@ func (p *progress) stopTickerLocked() {
 	}
 }
 
-// stop ends the ticker goroutine and waits for it.
+// stop ends the ticker goroutine and waits for it, and tells the steps
+// left out if that line is still owed.
 func (p *progress) stop() {
 	p.mu.Lock()
 	p.stopTickerLocked()
+	p.flushNotRunLocked()
 	p.mu.Unlock()
 	p.tickers.Wait()
 }

@@ -592,6 +592,12 @@ func (m *model) enterForm(page int, focus, notice string) tea.Cmd {
 	f.notice = notice
 	if old == nil && m.params.Sandbox != nil {
 		f.intro = "Sandbox: every value is pre-filled. Press enter through the pages; nothing changes before you confirm the plan."
+		if n := m.params.KeyringNote; n != "" {
+			f.intro += " Note: " + n + "."
+		}
+		if sb := m.params.Sandbox; sb.DBURL == "" {
+			f.intro += " No PostgreSQL here (" + sb.DBNote + "): register-gws will show its SQL as a manual step; install PostgreSQL (apt-get install postgresql) to see it run."
+		}
 	}
 	f.resize(m.bodySize())
 	if page < 0 || page >= len(f.pages) {

@@ -33,8 +33,8 @@ import (
 )
 
 // Run opens the wizard on the terminal and returns when the user quits. The
-// error carries the exit code (cli.ExitError): 1 when the last run stopped
-// at a failed step, 130 when a running step was abandoned.
+// error carries the exit code (cli.ExitError) of the README's table: see
+// quitOutcome.
 func Run(ctx context.Context, p cli.WizardParams) error {
 	m := newModel(ctx, p)
 	opts := []tea.ProgramOption{tea.WithoutSignalHandler()}
@@ -127,6 +127,7 @@ type model struct {
 	state       *steps.State // the contact center's last saved state
 	confirmQuit bool
 	quitting    bool
+	interrupted bool // the quit came from Ctrl+C, not q
 	outcome     error
 	lastRunErr  error
 	runDone     chan struct{} // closed when the run goroutine has returned
@@ -305,6 +306,7 @@ func (m *model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m.confirmQuit = true
 			return nil, true
 		}
+		m.interrupted = msg.String() == "ctrl+c"
 		return m.quit(), true
 	}
 	if (m.screen == scrForm && key.Matches(msg, m.keys.FormHelp)) || (m.screen != scrForm && key.Matches(msg, m.keys.Help)) {
@@ -338,9 +340,40 @@ func (m *model) tick(cmd tea.Cmd) tea.Cmd {
 // quit ends the program now; nothing is running.
 func (m *model) quit() tea.Cmd {
 	m.quitting = true
-	m.outcome = exitFor(m.lastRunErr)
+	m.outcome = m.quitOutcome()
 	m.cancelPending()
 	return tea.Quit
+}
+
+// quitOutcome is the exit of a wizard quitting with nothing running, by
+// the README's exit codes (a running step abandoned is 130: runFinished):
+//   - a run in this session: its outcome (0 every step ok, 1 a step
+//     failed, 130 interrupted);
+//   - else the latest preflight failed: 2, nothing was changed;
+//   - else Ctrl+C (or SIGINT/SIGTERM): 130, nothing was changed;
+//   - else q with nothing attempted (the step menu, the plan, a preflight
+//     that passed or still runs): 0.
+func (m *model) quitOutcome() error {
+	if m.run != nil {
+		return exitFor(m.lastRunErr)
+	}
+	if m.pre != nil {
+		if failed := m.pre.failed(); len(failed) > 0 {
+			lines := make([]string, 0, len(failed))
+			for _, i := range failed {
+				lines = append(lines, "  - "+m.pre.rows[i].name+": "+m.pre.rows[i].err)
+			}
+			what := "1 check"
+			if len(failed) > 1 {
+				what = fmt.Sprintf("%d checks", len(failed))
+			}
+			return &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("preflight: %s failed:\n%s\nNothing was changed.", what, strings.Join(lines, "\n"))}
+		}
+	}
+	if m.interrupted || m.ctx.Err() != nil {
+		return &cli.ExitError{Code: cli.ExitInterrupted, Err: errors.New("interrupted before any step ran: nothing was changed")}
+	}
+	return nil
 }
 
 // abandon stops a running step (the runner records it and saves the state)
@@ -452,7 +485,7 @@ func (m *model) rebuildEnv() error {
 		m.env.Close()
 		m.env = nil
 	}
-	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Warn: m.warn.add, RotateSecret: m.rotate, Invocation: m.params.Invocation})
+	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Warn: m.warn.add, RotateSecret: m.rotate, Invocation: m.params.Invocation, Keyring: m.params.Keyring})
 	if err != nil {
 		return err
 	}
@@ -564,7 +597,11 @@ func (m *model) headerView() string {
 	left := stTitle.Render("nexus-onboard") + stDim.Render(" · enable a tenant for Digital Channels")
 	var right []string
 	if m.params.Sandbox != nil {
-		right = append(right, stBadge.Render("SANDBOX"))
+		badge := "SANDBOX"
+		if m.params.KeyringNote != "" {
+			badge = "SANDBOX · secrets in memory"
+		}
+		right = append(right, stBadge.Render(badge))
 	}
 	if cc := m.shownCC(); cc != "" {
 		right = append(right, stDim.Render("cc "+cc))
