@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -97,7 +98,19 @@ func planned(e *Env, note string, r httpx.Request) Planned {
 			h[k] = vs
 		}
 	}
-	return Planned{Note: note, Method: r.Method, URL: e.Redactor.URL(r.URL), Header: h, Body: body}
+	return Planned{Note: note, Method: r.Method, URL: showPlaceholders(e.Redactor.URL(r.URL)), Header: h, Body: body}
+}
+
+// showPlaceholders shows a path segment that is a plan's placeholder
+// ("<setting id>") as written, not percent-encoded (%3Csetting%20id%3E).
+func showPlaceholders(u string) string {
+	parts := strings.Split(u, "/")
+	for i, seg := range parts {
+		if p, err := url.PathUnescape(seg); err == nil && len(p) > 2 && p[0] == '<' && p[len(p)-1] == '>' {
+			parts[i] = p
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 func (e *Env) planCCID() string {

@@ -2,7 +2,8 @@
 // Digital Channels" procedure talks to, over real HTTPS, so nexus-onboard can
 // be tried and tested without a Genesys Multicloud CX cluster.
 //
-// It is written from the vendor's API (see procedure-notes.md), not from
+// It is written from the vendor's API (the Genesys pages "Enable a tenant for Digital
+// Channels" and "Provision Genesys Authentication", summarised in the README), not from
 // nexus-onboard's clients, so that it checks independently that they speak
 // the real protocol. Four listeners on 127.0.0.1, each on its own port:
 //

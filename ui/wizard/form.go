@@ -580,6 +580,7 @@ func (f *formScreen) view() string {
 // current values (discoveries and the advanced choice kept), at a page and
 // field, with a message saying why.
 func (m *model) enterForm(page int, focus, notice string) tea.Cmd {
+	m.fromMenu = false // esc from what follows comes back here
 	m.screen = scrForm
 	m.fullHelp = false
 	old := m.form

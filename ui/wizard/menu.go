@@ -68,7 +68,7 @@ func (mn *menuScreen) record(id string) *steps.Record {
 
 func (mn *menuScreen) layout(w, h int) {
 	mn.w, mn.h = w, h
-	mn.wide, mn.listW = mn.pane.place(w, h, 56, len(steps.All), 4)
+	mn.wide, mn.listW = mn.pane.place(w, h, 57, len(steps.All), 4)
 	mn.refresh()
 }
 
@@ -121,9 +121,11 @@ func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
 		mn.pane.vp.HalfPageDown()
 	case key.Matches(km, k.Rerun):
 		m.only = []string{steps.All[mn.cursor].ID}
+		m.fromMenu = true
 		return m.toPreflight()
 	case key.Matches(km, k.RunAll):
 		m.only = nil
+		m.fromMenu = true
 		return m.toPreflight()
 	case key.Matches(km, k.Rotate) && mn.rotatable():
 		if !mn.confirmRotate {
@@ -155,9 +157,11 @@ func (mn *menuScreen) view(m *model) string {
 	}
 	b.WriteString(title + "\n")
 	var list strings.Builder
-	head := "     " + padRight("STEP", 17) + padRight("LAST STATUS", 14) + "WHEN"
+	// Columns: cursor and mark (5), step id (18: the longest id and two
+	// spaces), status (14), when (17), then the detail one space further.
+	head := "     " + padRight("STEP", 18) + padRight("LAST STATUS", 14) + "WHEN"
 	if !mn.wide {
-		head = padRight(head, 53) + "DETAIL"
+		head = padRight(head, 5+18+14+17+1) + "DETAIL"
 	}
 	list.WriteString(stDim.Render(head) + "\n")
 	for i, st := range steps.All {
@@ -181,7 +185,7 @@ func (mn *menuScreen) view(m *model) string {
 		if rec == nil {
 			mk = stDim.Render("  ")
 		}
-		line := cur + mk + " " + padRight(st.ID, 17) + padRight(string(status), 14) + padRight(when, 17)
+		line := cur + mk + " " + padRight(st.ID, 18) + padRight(string(status), 14) + padRight(when, 17)
 		if !mn.wide {
 			line += " " + stDim.Render(clip(detail, max(mn.w-ansiWidth(line)-1, 0)))
 		}

@@ -211,7 +211,7 @@ func (p *planScreen) view(m *model) string {
 		case p.checking && r.step.Check != nil:
 			mk, word = mark(steps.StatusRunning, m.spinFrame()), "checking"
 		case r.status == steps.StatusAlreadyDone:
-			mk, word = mark(steps.StatusDone, ""), "already done"
+			mk, word = mark(steps.StatusDone, ""), string(steps.StatusAlreadyDone)
 		case r.pulled:
 			mk, word = mark("", ""), "will run (needed)"
 		default:

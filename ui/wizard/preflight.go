@@ -200,7 +200,7 @@ func problemsText(ps steps.Problems) string {
 // back is where Esc from preflight and the plan leads: the menu for a
 // re-run chosen there, else the last page of the form.
 func (m *model) back() tea.Cmd {
-	if m.only != nil && m.state != nil && len(m.state.Steps) > 0 {
+	if m.fromMenu && m.state != nil && len(m.state.Steps) > 0 {
 		return m.toMenu()
 	}
 	page := 0

@@ -113,8 +113,11 @@ type model struct {
 	// only is what the next run selects: nil for the whole procedure, one id
 	// for a re-run from the menu (dependencies are pulled in by steps.Select).
 	only []string
-	env  *steps.Env
-	warn *warnings
+	// fromMenu: the preflight and plan were opened from the step menu, so
+	// esc goes back there.
+	fromMenu bool
+	env      *steps.Env
+	warn     *warnings
 
 	form *formScreen
 	pre  *preflightScreen
