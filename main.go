@@ -47,7 +47,7 @@ func startSandbox(ctx context.Context, dir string) (*cli.SandboxInfo, error) {
 	}
 	return &cli.SandboxInfo{
 		AuthURL: sb.AuthURL, GWSURL: sb.GWSURL, NexusURL: sb.NexusURL, UCSURL: sb.UCSURL,
-		DBURL: sb.DBURL, DBNote: sb.DBNote, ConfigPath: sb.ConfigFile, CCID: sb.CCID,
+		DBURL: sb.DBURL, DBNote: sb.DBNote, ConfigPath: sb.ConfigFile, CCID: sb.CCID, Faults: sb.Faults.String,
 		Close: sb.Close,
 	}, nil
 }

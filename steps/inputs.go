@@ -100,7 +100,7 @@ var Inputs = []Input{
 	{Key: KeyCAFile, Label: "Extra CA file", Group: GroupEndpoints, Kind: Path, Example: "/etc/ssl/private-ca.pem", Advanced: true,
 		Help: "PEM file with the CA that signed the cluster's certificates, if not in the system store."},
 	{Key: KeyInsecure, Label: "Skip TLS verification", Group: GroupEndpoints, Kind: Bool, Default: "false", Advanced: true,
-		Help: "Labs only: accept any certificate. Prefer ca_file."},
+		Help: "Labs only: accept any certificate. Prefer an Extra CA file (ca_file)."},
 	{Key: KeyAllowHTTP, Label: "Allow http on loopback", Group: GroupEndpoints, Kind: Bool, Default: "false", Advanced: true,
 		Help: "Accept http:// URLs whose host is 127.0.0.1, ::1 or localhost (port-forwards, tests)."},
 	{Key: KeyAdminUser, Label: "GWS ops user", Group: GroupCredentials, Kind: Text, Example: "ops",

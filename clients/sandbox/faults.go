@@ -172,7 +172,84 @@ func parseFault(fields []string) (Fault, error) {
 	if f.Status == 0 && f.Latency == 0 && !f.CloseConn {
 		return Fault{}, fmt.Errorf("nothing to inject: give a STATUS, latency=DUR or close")
 	}
+	if !routeServed(f.Path) {
+		return Fault{}, fmt.Errorf("no request can reach %s: the sandbox serves %s", f.Path, strings.Join(servedRoutes, ", "))
+	}
 	return f, nil
+}
+
+// servedRoutes are the paths the sandbox answers ({x}: any one segment).
+var servedRoutes = []string{
+	"/", "/health",
+	"/environment/v3/contact-centers", "/environment/v3/contact-centers/{cc}/settings", "/environment/v3/contact-centers/{cc}/settings/{id}",
+	"/auth/v3/ops/clients", "/auth/v3/ops/clients/{id}", "/auth/v3/oauth/token",
+	"/nexus/v3/provisioning/tenants", "/nexus/v3/provisioning/services/{cc}/PlatformUCS",
+}
+
+// routeServed reports whether a fault's path (exact, or a prefix ending
+// in "*") can match a request the sandbox answers: a fault on a path
+// nobody requests would silently never fire.
+func routeServed(path string) bool {
+	prefix, isPrefix := strings.CutSuffix(path, "*")
+	for _, route := range servedRoutes {
+		if segmentsMatch(strings.Split(prefix, "/"), strings.Split(route, "/"), isPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func segmentsMatch(got, route []string, isPrefix bool) bool {
+	if len(got) > len(route) || !isPrefix && len(got) != len(route) {
+		return false
+	}
+	for i, g := range got {
+		r := route[i]
+		last := isPrefix && i == len(got)-1
+		switch {
+		case strings.HasPrefix(r, "{"):
+			if g == "" && !last {
+				return false
+			}
+		case last:
+			if !strings.HasPrefix(r, g) {
+				return false
+			}
+		case g != r:
+			return false
+		}
+	}
+	return true
+}
+
+// String lists the faults still active, in ParseFaults' format.
+func (fs *Faults) String() string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var out []string
+	for _, f := range fs.list {
+		e := f.Method + " " + f.Path
+		if f.Status != 0 {
+			e += " " + strconv.Itoa(f.Status)
+		}
+		if f.Times > 0 {
+			e += " x" + strconv.Itoa(f.Times)
+		}
+		if f.Latency > 0 {
+			e += " latency=" + f.Latency.String()
+		}
+		if f.RetryAfter != "" {
+			e += " retry-after=" + f.RetryAfter
+		}
+		if f.AfterHandling {
+			e += " after"
+		}
+		if f.CloseConn {
+			e += " close"
+		}
+		out = append(out, e)
+	}
+	return strings.Join(out, "; ")
 }
 
 func isDigits(s string) bool {

@@ -23,9 +23,14 @@ func TestParseFaults(t *testing.T) {
 			{Method: "GET", Path: "/environment/v3/contact-centers", Status: 503, Times: 2},
 		}, ""},
 		{"* /auth/* 429 retry-after=3", []Fault{{Method: "*", Path: "/auth/*", Status: 429, RetryAfter: "3"}}, ""},
-		{"post /x 502 after x3", []Fault{{Method: "POST", Path: "/x", Status: 502, AfterHandling: true, Times: 3}}, ""},
-		{"GET /x latency=250ms", []Fault{{Method: "GET", Path: "/x", Latency: 250 * time.Millisecond}}, ""},
-		{"GET /x close after", []Fault{{Method: "GET", Path: "/x", CloseConn: true, AfterHandling: true}}, ""},
+		{"post /auth/v3/ops/clients 502 after x3", []Fault{{Method: "POST", Path: "/auth/v3/ops/clients", Status: 502, AfterHandling: true, Times: 3}}, ""},
+		{"GET /health latency=250ms", []Fault{{Method: "GET", Path: "/health", Latency: 250 * time.Millisecond}}, ""},
+		{"GET /auth/v3/ops/clients/nexus_client close after", []Fault{{Method: "GET", Path: "/auth/v3/ops/clients/nexus_client", CloseConn: true, AfterHandling: true}}, ""},
+		{"POST /environment/v3/contact-centers/578ec98e-f07c-46ad-9675-f36c22f3ba9f/settings 500", []Fault{{Method: "POST", Path: "/environment/v3/contact-centers/578ec98e-f07c-46ad-9675-f36c22f3ba9f/settings", Status: 500}}, ""},
+		{"* /nexus/v3/provisioning/serv* 503", []Fault{{Method: "*", Path: "/nexus/v3/provisioning/serv*", Status: 503}}, ""},
+		{"POST /nexus/v3/provisioning/tenant 500", nil, "no request can reach /nexus/v3/provisioning/tenant"},
+		{"GET /auth/v3/ops/clients/a/b 500", nil, "no request can reach"},
+		{"GET /nope* 500", nil, "no request can reach"},
 		{"GET", nil, "METHOD PATH"},
 		{"GET x 500", nil, "must start with /"},
 		{"GET /x", nil, "nothing to inject"},
@@ -33,7 +38,7 @@ func TestParseFaults(t *testing.T) {
 		{"GET /x 999", nil, "unknown option"},
 		{"GET /x 500 latency=soon", nil, "latency"},
 		{"GET /x 500 sometimes", nil, "unknown option"},
-		{"GET /x 500; POST /y", nil, "entry 2"},
+		{"GET /health 500; POST /y", nil, "entry 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {

@@ -63,7 +63,9 @@ type SandboxInfo struct {
 	DBNote                            string
 	ConfigPath                        string
 	CCID                              string
-	Close                             func() error
+	// Faults lists the injected faults still active ("" for none).
+	Faults func() string
+	Close  func() error
 }
 
 // App holds what main wires in: build information, and the things the

@@ -377,6 +377,11 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 			} else {
 				fmt.Fprintf(a.Stdout, "  database   none (%s): register-gws will be manual\n", sb.DBNote)
 			}
+			if sb.Faults != nil {
+				if f := sb.Faults(); f != "" {
+					fmt.Fprintf(a.Stdout, "  faults     %s\n", f)
+				}
+			}
 			fmt.Fprintf(a.Stdout, "  cc_id      %s\nconfig: %s\n\ntry:\n  nexus-onboard run --config %s --state-dir %s/state\n", sb.CCID, sb.ConfigPath, sb.ConfigPath, dir)
 			<-ctx.Done()
 			fmt.Fprintln(a.Stderr, "sandbox stopped")
