@@ -104,6 +104,11 @@ func normalised(in steps.Input, v string) string {
 		return strings.TrimRightFunc(strings.TrimSpace(v), func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 	case in.Secret():
 		return v
+	case in.Kind == steps.Bool:
+		// Booleans are canonical: true or false.
+		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			return strconv.FormatBool(b)
+		}
 	case in.Kind == steps.UUID:
 		// Ids are canonical in lower case.
 		if t := strings.TrimSpace(v); uuidShape.MatchString(t) {
