@@ -415,6 +415,9 @@ func slowServer(t *testing.T, hits *atomic.Int32) *httptest.Server {
 		io.Copy(io.Discard, r.Body)
 		select {
 		case <-r.Context().Done():
+			// Never answer a gone client: returning would send an implicit
+			// 200 that a racing client could still read as a success.
+			panic(http.ErrAbortHandler)
 		case <-time.After(2 * time.Second):
 		}
 	})

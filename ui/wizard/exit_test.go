@@ -183,8 +183,8 @@ func TestExitAfterARun(t *testing.T) {
 		fail            bool
 		code            int
 	}{
-		{"ok q", "q", "Every step finished", false, cli.ExitOK},
-		{"ok ctrl+c", "ctrl+c", "Every step finished", false, cli.ExitOK},
+		{"ok q", "q", "Finished: 2 of 2 done", false, cli.ExitOK},
+		{"ok ctrl+c", "ctrl+c", "Finished: 2 of 2 done", false, cli.ExitOK},
 		{"failed q", "q", "failed; the state is saved", true, cli.ExitStepFailed},
 		{"failed ctrl+c", "ctrl+c", "failed; the state is saved", true, cli.ExitStepFailed},
 	} {

@@ -190,8 +190,8 @@ var screenCases = []screenCase{
 		m.updatePlan(keyMsg("down"))
 	}},
 	{"run-failed", "Stopped at tenant", func(t testing.TB, m *model) { playRun(m, steps.IDTenant) }},
-	{"run-finished", "Finished: 9 of 9", func(t testing.TB, m *model) { playRun(m, "") }},
-	{"summary", "Onboarding complete", func(t testing.TB, m *model) {
+	{"run-finished", "Finished: 8 of 9 done; 1 for you to do by hand (designer-env)", func(t testing.TB, m *model) { playRun(m, "") }},
+	{"summary", "8 of 9 steps done for contact center", func(t testing.TB, m *model) {
 		m.state = fixtureState("")
 		m.toSummary()
 	}},

@@ -9,6 +9,7 @@ import (
 // ones that apply, and the help bar is drawn from what they pick.
 type keyMap struct {
 	Up, Down, Nav, Scroll, PageUp, PageDown key.Binding
+	Left, Right, Pan                        key.Binding
 	Enter, Back, Help, Quit                 key.Binding
 
 	// form (typing fields: no single-letter keys here)
@@ -17,9 +18,9 @@ type keyMap struct {
 	// preflight
 	Fix, Recheck key.Binding
 	// plan / run
-	Start, Retry, Edit, Skip, Rotate, Menu, Summary key.Binding
+	Start, Retry, Edit, Skip, Rotate, Menu, Summary, RunRest key.Binding
 	// summary
-	Reveal, Copy, Export, WriteSQL key.Binding
+	Reveal, Copy, Export, WriteSQL, PrintKey key.Binding
 	// menu
 	Rerun, Transcript, RunAll key.Binding
 
@@ -38,6 +39,9 @@ func newKeyMap() keyMap {
 		Scroll:   b([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll"),
 		PageUp:   b([]string{"pgup", "ctrl+u"}, "pgup", "scroll up"),
 		PageDown: b([]string{"pgdown", "ctrl+d", "space"}, "pgdn", "scroll down"),
+		Left:     b([]string{"left"}, "←", "scroll left"),
+		Right:    b([]string{"right"}, "→", "scroll right"),
+		Pan:      b([]string{"left", "right"}, "←/→", "see a long line"),
 		Enter:    b([]string{"enter"}, "enter", "continue"),
 		Back:     b([]string{"esc"}, "esc", "back"),
 		Help:     b([]string{"?"}, "?", "keys"),
@@ -59,11 +63,13 @@ func newKeyMap() keyMap {
 		Rotate:  b([]string{"R"}, "R", "give the client a new secret"),
 		Menu:    b([]string{"m"}, "m", "step menu"),
 		Summary: b([]string{"enter"}, "enter", "summary"),
+		RunRest: b([]string{"a"}, "a", "run the rest"),
 
 		Reveal:   b([]string{"r"}, "r", "reveal/hide key"),
 		Copy:     b([]string{"c"}, "c", "copy value"),
 		Export:   b([]string{"x"}, "x", "export report"),
 		WriteSQL: b([]string{"w"}, "w", "save the SQL"),
+		PrintKey: b([]string{"p"}, "p", "print the key on exit"),
 
 		Rerun:      b([]string{"enter"}, "enter", "re-run step"),
 		Transcript: b([]string{"t"}, "t", "last transcript"),

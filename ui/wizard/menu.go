@@ -119,6 +119,9 @@ func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
 		mn.pane.vp.HalfPageUp()
 	case key.Matches(km, k.PageDown):
 		mn.pane.vp.HalfPageDown()
+	case key.Matches(km, k.Left), key.Matches(km, k.Right):
+		mn.pane.pan(key.Matches(km, k.Right))
+		return nil
 	case key.Matches(km, k.Rerun):
 		m.only = []string{steps.All[mn.cursor].ID}
 		m.fromMenu = true
@@ -255,6 +258,8 @@ func (m *model) updateTranscript(msg tea.Msg) tea.Cmd {
 		t.pane.vp.PageUp()
 	case key.Matches(km, m.keys.PageDown):
 		t.pane.vp.PageDown()
+	case key.Matches(km, m.keys.Left), key.Matches(km, m.keys.Right):
+		t.pane.pan(key.Matches(km, m.keys.Right))
 	case key.Matches(km, m.keys.Back):
 		return m.toMenu()
 	}

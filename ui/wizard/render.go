@@ -2,11 +2,13 @@ package wizard
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
 	"charm.land/bubbles/v2/viewport"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 	"github.com/nexus-onboard/nexus-onboard/steps"
@@ -19,6 +21,9 @@ type pane struct {
 	vp    viewport.Model
 	key   string
 	width int
+	// long: the content lines wider than the pane (commands, which never
+	// wrap), by index: the view marks where they are cut, and ←/→ pan.
+	long map[int]int
 }
 
 // place lays out a step list and this pane for a w×h body: side by side
@@ -61,7 +66,20 @@ func (p *pane) show(key string, build func(w int) []string, follow bool) {
 	atBottom := p.vp.AtBottom()
 	off := p.vp.YOffset()
 	p.key = key
-	p.vp.SetContentLines(build(p.width))
+	lines := build(p.width)
+	p.long = nil
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw > p.width {
+			if p.long == nil {
+				p.long = map[int]int{}
+			}
+			p.long[i] = lw
+		}
+	}
+	if p.long == nil {
+		p.vp.SetXOffset(0)
+	}
+	p.vp.SetContentLines(lines)
 	switch {
 	case sameDoc && follow && atBottom:
 		p.vp.GotoBottom()
@@ -72,7 +90,46 @@ func (p *pane) show(key string, build func(w int) []string, follow bool) {
 	}
 }
 
-func (p *pane) view() string { return p.vp.View() }
+// view is the visible part; a line cut at either edge ends (or starts)
+// with an arrow, so a half-shown command is never taken for a whole one.
+func (p *pane) view() string {
+	v := p.vp.View()
+	if len(p.long) == 0 {
+		return v
+	}
+	lines := strings.Split(v, "\n")
+	x, y := p.vp.XOffset(), p.vp.YOffset()
+	for i, l := range lines {
+		lw, ok := p.long[y+i]
+		if !ok {
+			continue
+		}
+		if lw-x > p.width {
+			l = ansi.Truncate(l, p.width-1, "") + stDim.Render("→")
+		}
+		if x > 0 {
+			l = stDim.Render("←") + ansi.TruncateLeft(l, 1, "")
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// clipped reports whether a line is cut at the pane's edge: ←/→ pan.
+func (p *pane) clipped() bool { return len(p.long) > 0 }
+
+// pan scrolls the pane sideways by a quarter of its width.
+func (p *pane) pan(right bool) {
+	if !p.clipped() {
+		return
+	}
+	n := max(p.width/4, 4)
+	if right {
+		p.vp.ScrollRight(n)
+	} else {
+		p.vp.ScrollLeft(n)
+	}
+}
 
 // docOf is the document part of a pane key "doc#version": a new version of
 // the same document keeps the scroll position.
@@ -85,18 +142,72 @@ func docOf(key string) string {
 type styled struct {
 	text  string
 	style *lipgloss.Style
+	// noWrap: a command (or SQL) meant for copy-paste, never broken across
+	// lines: wider than the pane, it is cut with a marker and pans (←/→).
+	noWrap bool
 }
 
-// wrapStyled wraps each line to w cells and paints the pieces.
+// wrapStyled wraps each line to w cells and paints the pieces. A command
+// inside a message goes whole on a line of its own (splitCommands).
 func wrapStyled(lines []styled, w int) []string {
 	out := make([]string, 0, len(lines))
-	for _, l := range lines {
-		for _, piece := range wrap(l.text, w) {
-			if l.style != nil {
-				piece = l.style.Render(piece)
+	for _, line := range lines {
+		for _, l := range splitCommands(line) {
+			pieces := []string{l.text}
+			if !l.noWrap {
+				pieces = wrap(l.text, w)
 			}
-			out = append(out, piece)
+			for _, piece := range pieces {
+				if l.style != nil {
+					piece = l.style.Render(piece)
+				}
+				out = append(out, piece)
+			}
 		}
+	}
+	return out
+}
+
+// commandRe finds the start of a command line suggested inside a message.
+var commandRe = regexp.MustCompile(`\b(?:nexus-onboard (?:run|secrets|reset|plan|steps|sandbox|inputs)|secret-tool (?:lookup|clear|store|search)) `)
+
+// splitCommands lifts each command out of a message onto a line of its
+// own, noWrap and indented two more than the message; the prose before
+// and after stays as wrapped text. A command runs to the closing
+// parenthesis or backquote that encloses it, else to the end.
+func splitCommands(l styled) []styled {
+	if l.noWrap {
+		return []styled{l}
+	}
+	loc := commandRe.FindStringIndex(l.text)
+	if loc == nil {
+		return []styled{l}
+	}
+	indent := strings.Repeat(" ", len(l.text)-len(strings.TrimLeft(l.text, " ")))
+	start, end, rest := loc[0], len(l.text), ""
+	if start > 0 {
+		if c := l.text[start-1]; c == '(' || c == '`' {
+			closer := ")"
+			if c == '`' {
+				closer = "`"
+			}
+			if j := strings.Index(l.text[start:], closer); j >= 0 {
+				end = start + j
+				rest = strings.TrimSpace(l.text[end+1:])
+			}
+		}
+	}
+	cmd := strings.TrimRight(l.text[start:end], " .;,")
+	var out []styled
+	if before := strings.TrimRight(l.text[:start], " (`"); strings.TrimSpace(before) != "" {
+		if !strings.HasSuffix(before, ":") {
+			before += ":"
+		}
+		out = append(out, styled{text: before, style: l.style})
+	}
+	out = append(out, styled{text: indent + "  " + cmd, style: l.style, noWrap: true})
+	if rest = strings.TrimLeft(rest, ".,; "); rest != "" {
+		out = append(out, splitCommands(styled{text: indent + rest, style: l.style})...)
 	}
 	return out
 }
@@ -314,7 +425,7 @@ func recordLines(rec *steps.Record) []styled {
 		if strings.Contains(v, "\n") {
 			out = append(out, styled{text: k + ":", style: &stBold})
 			for _, l := range strings.Split(v, "\n") {
-				out = append(out, styled{text: "  " + l})
+				out = append(out, styled{text: "  " + l, noWrap: true})
 			}
 			continue
 		}

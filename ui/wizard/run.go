@@ -44,12 +44,15 @@ type runScreen struct {
 	sel           steps.Selection // what this screen runs, retries included
 	err           error           // of the latest run
 	failed        string          // the step that stopped it
-	cc            string
-	plans         map[string][]styled
-	pane          pane
-	wide          bool
-	listW         int
-	w, h          int
+	// rest: steps of the procedure after this run's that are still not
+	// done (never run, not-run or failed); a runs them.
+	rest  []string
+	cc    string
+	plans map[string][]styled
+	pane  pane
+	wide  bool
+	listW int
+	w, h  int
 }
 
 type (
@@ -223,10 +226,11 @@ func (m *model) runFinished(msg runDoneMsg) tea.Cmd {
 	if cc := m.env.CCID(); cc != "" && m.vals.Get(steps.KeyCCID) != cc {
 		m.vals.Set(steps.KeyCCID, cc, steps.FromUser)
 	}
+	r.rest = m.restAfter(r.sel)
 	var sf *steps.StepFailedError
 	switch {
 	case msg.err == nil:
-		m.setNotice(noticeOK, "Every step finished. Press enter for the summary.")
+		m.finishedNotice()
 	case errors.Is(msg.err, steps.ErrInterrupted):
 		m.setNotice(noticeInfo, "Interrupted: the state is saved; the next start resumes.")
 	case errors.As(msg.err, &sf):
@@ -243,6 +247,88 @@ func (m *model) runFinished(msg runDoneMsg) tea.Cmd {
 		return tea.Quit
 	}
 	return nil
+}
+
+// finishedNotice says what a run that ended without error leaves open: the
+// steps not run yet, those for the user to do by hand, or nothing.
+func (m *model) finishedNotice() {
+	r := m.run
+	manual := r.manual()
+	switch {
+	case len(r.rest) > 0:
+		m.setNotice(noticeInfo, "Not run yet: %s. a runs the rest; enter shows the summary.", strings.Join(r.rest, ", "))
+	case len(manual) > 0:
+		m.setNotice(noticeInfo, "%s: yours to do by hand. Press enter for the summary.", strings.Join(manual, ", "))
+	default:
+		m.setNotice(noticeOK, "Every step is done. Press enter for the summary.")
+	}
+}
+
+// restAfter lists the steps of the procedure after the first one of sel
+// that sel leaves out and the saved state does not hold as done: after a
+// re-run from the step menu, what still needs running.
+func (m *model) restAfter(sel steps.Selection) []string {
+	first := len(steps.All)
+	for i, st := range steps.All {
+		if sel.Has(st.ID) {
+			first = i
+			break
+		}
+	}
+	var out []string
+	for _, st := range steps.All[min(first+1, len(steps.All)):] {
+		if sel.Has(st.ID) {
+			continue
+		}
+		var rec *steps.Record
+		if m.state != nil {
+			rec = m.state.Steps[st.ID]
+		}
+		if rec == nil || !rec.Status.OK() {
+			out = append(out, st.ID)
+		}
+	}
+	return out
+}
+
+// runRest runs the steps the last run left open on this screen: their rows
+// join the list, and what they need is pulled in.
+func (m *model) runRest() tea.Cmd {
+	r := m.run
+	sel, err := steps.Select(r.rest, nil, m.vals)
+	if err != nil {
+		m.setNotice(noticeErr, "%s", err.Error())
+		return nil
+	}
+	var all []steps.Step
+	var rows []runRow
+	for _, st := range steps.All {
+		switch {
+		case r.sel.Has(st.ID):
+			rows = append(rows, *r.row(st.ID))
+		case sel.Has(st.ID):
+			rows = append(rows, runRow{step: st})
+			r.plans[st.ID] = planLines(st, m.env)
+		default:
+			continue
+		}
+		all = append(all, st)
+	}
+	r.sel.Steps, r.rows, r.rest = all, rows, nil
+	r.layout(r.w, r.h)
+	m.clearNotice()
+	return m.startRun(sel)
+}
+
+// manual lists the rows that ended as a step for the user to do by hand.
+func (r *runScreen) manual() []string {
+	var out []string
+	for _, row := range r.rows {
+		if !row.userSkipped && row.status == steps.StatusManual {
+			out = append(out, row.step.ID)
+		}
+	}
+	return out
 }
 
 // exitFor maps the last run's error to the process exit.
@@ -313,6 +399,9 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.PageDown):
 		r.pane.vp.HalfPageDown()
 		return nil
+	case key.Matches(msg, k.Left), key.Matches(msg, k.Right):
+		r.pane.pan(key.Matches(msg, k.Right))
+		return nil
 	}
 	if r.active {
 		return nil
@@ -320,6 +409,8 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case r.err == nil && key.Matches(msg, k.Summary):
 		return m.toSummary()
+	case r.err == nil && len(r.rest) > 0 && key.Matches(msg, k.RunRest):
+		return m.runRest()
 	case key.Matches(msg, k.Menu):
 		return m.toMenu()
 	case r.err != nil && key.Matches(msg, k.Retry):
@@ -346,7 +437,8 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 		if len(rest) == 0 {
 			r.err, r.failed = nil, ""
 			m.lastRunErr = nil
-			m.setNotice(noticeOK, "Skipped. Press enter for the summary.")
+			r.rest = m.restAfter(r.sel)
+			m.finishedNotice()
 			r.refresh()
 			return nil
 		}
@@ -429,6 +521,8 @@ func (r *runScreen) actions(m *model) []key.Binding {
 	switch {
 	case r.active:
 		return nil
+	case r.err == nil && len(r.rest) > 0:
+		return []key.Binding{k.RunRest, k.Summary, k.Menu}
 	case r.err == nil:
 		return []key.Binding{k.Summary, k.Menu}
 	}
@@ -497,9 +591,19 @@ func (r *runScreen) keys(m *model) []key.Binding {
 		return []key.Binding{k.Nav, k.Scroll, k.Help, stop}
 	}
 	if r.err == nil {
-		return []key.Binding{k.Summary, k.Nav, k.Scroll, k.Menu, k.Help, k.Quit}
+		out := []key.Binding{k.Summary, k.Nav, k.Scroll, k.Menu, k.Help, k.Quit}
+		if len(r.rest) > 0 {
+			out = append([]key.Binding{k.RunRest}, out...)
+		}
+		if r.pane.clipped() {
+			out = slices.Insert(out, len(out)-3, k.Pan)
+		}
+		return out
 	}
 	out := []key.Binding{k.Retry, k.Edit}
+	if r.pane.clipped() {
+		out = append(out, k.Pan)
+	}
 	if r.rotatable() {
 		out = append(out, k.Rotate)
 	}
@@ -532,11 +636,37 @@ func (r *runScreen) title(m *model) string {
 	case r.active:
 		return fmt.Sprintf("%s Running: %d of %d step(s) finished", m.spinFrame(), ok+failed, n)
 	case r.err == nil:
-		return stOK.Render(fmt.Sprintf("✓ Finished: %d of %d step(s) OK", ok, n))
+		return stOK.Render(clip(r.finishedTitle(), r.w))
 	case r.failed != "":
 		return stFail.Render(fmt.Sprintf("✗ Stopped at %s", r.failed))
 	}
 	return stFail.Render("✗ Stopped")
+}
+
+// finishedTitle counts what a run that ended without error did, and never
+// calls a step done while it is open: "✓ Finished: 8 of 9 done; 1 for you
+// to do by hand (designer-env)".
+func (r *runScreen) finishedTitle() string {
+	done, skipped := 0, 0
+	for _, row := range r.rows {
+		switch {
+		case row.userSkipped:
+			skipped++
+		case row.status.OK() && row.status != steps.StatusManual:
+			done++
+		}
+	}
+	t := fmt.Sprintf("✓ Finished: %d of %d done", done, len(r.rows))
+	if skipped > 0 {
+		t += fmt.Sprintf("; %d skipped by you", skipped)
+	}
+	if manual := r.manual(); len(manual) > 0 {
+		t += fmt.Sprintf("; %d for you to do by hand (%s)", len(manual), strings.Join(manual, ", "))
+	}
+	if len(r.rest) > 0 {
+		t += fmt.Sprintf("; %d not run yet (a runs the rest)", len(r.rest))
+	}
+	return t
 }
 
 func (r *runScreen) view(m *model) string {

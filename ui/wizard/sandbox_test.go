@@ -123,7 +123,7 @@ func TestSandboxOnboardingByKeyboard(t *testing.T) {
 	h.press("enter")
 	h.waitFor(20*time.Second, "Plan: 8 step(s) will run, 1 already done")
 	h.press("enter")
-	run := h.waitFor(60*time.Second, "Finished: 9 of 9 step(s) OK")
+	run := h.waitFor(60*time.Second, "Finished: 8 of 9 done; 1 for you to do by hand")
 	s.assertNoSecret(t, "the run screen", run)
 	// The preview of a step shows its exchanges: walk them all.
 	for i := 0; i < 9; i++ {
@@ -131,7 +131,7 @@ func TestSandboxOnboardingByKeyboard(t *testing.T) {
 		s.assertNoSecret(t, "a run preview", h.screen())
 	}
 	h.press("enter")
-	sum := h.waitFor(10*time.Second, "Onboarding complete for contact center "+s.cc, "r reveals it")
+	sum := h.waitFor(10*time.Second, "8 of 9 steps done for contact center "+s.cc, "r reveals it")
 	s.assertNoSecret(t, "the summary", sum)
 
 	tenants := s.sb.Tenants()
@@ -147,7 +147,7 @@ func TestSandboxOnboardingByKeyboard(t *testing.T) {
 	}
 	h.press("c")
 	h.waitRaw(10*time.Second, []byte(base64.StdEncoding.EncodeToString([]byte(xapikey))))
-	h.waitFor(5*time.Second, "Copied the Nexus API key")
+	h.waitFor(5*time.Second, "Sent the Nexus API key to the terminal's clipboard")
 	h.press("x")
 	h.waitFor(10*time.Second, "The report is in")
 	reports, _ := filepath.Glob(filepath.Join(s.store.Dir, "report-*.md"))
@@ -233,7 +233,7 @@ func TestSandboxFailingStepRetry(t *testing.T) {
 		t.Fatalf("the state does not record the failure: %+v", rec)
 	}
 	h.press("r")
-	h.waitFor(60*time.Second, "Finished: 9 of 9 step(s) OK")
+	h.waitFor(60*time.Second, "Finished: 8 of 9 done; 1 for you to do by hand")
 	if n := len(s.sb.Tenants()); n != 1 {
 		t.Fatalf("tenants after the retry: %d", n)
 	}
@@ -276,7 +276,7 @@ func TestSandboxMenuRerunsOneStep(t *testing.T) {
 	h.press("enter")
 	h.waitFor(20*time.Second, "Re-run chat-service-uri: 1 step(s) will run")
 	h.press("enter")
-	h.waitFor(30*time.Second, "Finished: 1 of 1 step(s) OK")
+	h.waitFor(30*time.Second, "Finished: 1 of 1 done")
 	if set := s.sb.Settings(s.cc); len(set) != 1 || set[0]["value"] != s.vals.Get(steps.KeyNexusURL) {
 		t.Errorf("chat-service-uri settings = %v", set)
 	}

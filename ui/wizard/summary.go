@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +33,13 @@ type summaryScreen struct {
 	version       int
 	w, h          int
 	cc            string
-	clientAccount string // keyring account of the client secret
+	clientAccount string   // keyring account of the client secret
+	written       []string // "what: path" of the files x and w wrote
+	// confirmPrint: p was pressed and the key fetched; y confirms printing it.
+	confirmPrint bool
+	// printKey is the API key to print to the terminal after the wizard
+	// closes (p, then y): OSC 52 may be dropped, the scrollback is not.
+	printKey string
 }
 
 type (
@@ -42,6 +49,7 @@ type (
 		found bool
 		err   string
 		copy  bool
+		print bool // p: ask, then print it after the wizard closes
 	}
 	reportMsg struct {
 		path string
@@ -96,13 +104,13 @@ func (s *summaryScreen) refresh() {
 func (s *summaryScreen) lines(w int) []string {
 	cc := s.cc
 	var out []styled
-	ok, failed, manual, notRun := 0, "", 0, 0
+	ok, failed, manual, notRun := 0, "", []string(nil), 0
 	for _, r := range s.recs {
 		switch {
 		case r.Status == steps.StatusFailed && failed == "":
 			failed = r.ID
 		case r.Status == steps.StatusManual:
-			manual++
+			manual = append(manual, r.ID)
 		case r.Status == steps.StatusNotRun:
 			notRun++
 		case r.Status.OK():
@@ -114,11 +122,16 @@ func (s *summaryScreen) lines(w int) []string {
 		out = append(out, styled{text: fmt.Sprintf("✗ Not finished: %s failed (m opens the step menu to re-run it)", failed), style: &stFail})
 	case len(s.recs) < len(steps.All) || notRun > 0:
 		out = append(out, styled{text: fmt.Sprintf("%d of %d steps have run for contact center %s", len(s.recs)-notRun, len(steps.All), cc), style: &stWarn})
+	case len(manual) > 0:
+		// Not complete while a step is the user's to do.
+		out = append(out, styled{text: fmt.Sprintf("✋ %d of %d steps done for contact center %s; %d for you to do by hand (%s), below.",
+			ok, len(steps.All), cc, len(manual), strings.Join(manual, ", ")), style: &stWarn})
+		manual = nil
 	default:
 		out = append(out, styled{text: "✓ Onboarding complete for contact center " + cc, style: &stOK})
 	}
-	if manual > 0 {
-		out = append(out, styled{text: fmt.Sprintf("✋ %d step(s) for you to do by hand, below.", manual), style: &stWarn})
+	if len(manual) > 0 {
+		out = append(out, styled{text: fmt.Sprintf("✋ For you to do by hand, below: %s.", strings.Join(manual, ", ")), style: &stWarn})
 	}
 
 	out = append(out, styled{}, styled{text: "DesignerEnv transaction (by hand, in Agent Setup)", style: &stSection},
@@ -142,13 +155,12 @@ func (s *summaryScreen) lines(w int) []string {
 	out = []styled{{}, {text: "Secrets in the OS keyring (service " + secrets.Service + ")", style: &stSection},
 		{text: "  client secret   " + s.clientAccount},
 		{text: "  Nexus API key   " + secrets.Account(cc, secrets.NexusAPIKey)},
-		{text: "  read one back:  secret-tool lookup service " + secrets.Service + " username " + secrets.Account(cc, secrets.NexusAPIKey), style: &stDim}}
+		{text: "  read one back:", style: &stDim},
+		{text: "    secret-tool lookup service " + secrets.Service + " username " + secrets.Account(cc, secrets.NexusAPIKey), style: &stDim, noWrap: true}}
 	for _, r := range s.recs {
 		if r.ID == steps.IDRegisterGWS && r.Status == steps.StatusManual && r.Outputs["sql"] != "" {
 			out = append(out, styled{}, styled{text: "Register GWS in nex_gapis (by hand: w saves this SQL to a file for psql)", style: &stSection})
-			for _, l := range strings.Split(r.Outputs["sql"], "\n") {
-				out = append(out, styled{text: "  " + l})
-			}
+			out = append(out, sqlLines(r.Outputs["sql"], w)...)
 		}
 	}
 	body = append(body, wrapStyled(out, w)...)
@@ -164,7 +176,17 @@ func (s *summaryScreen) lines(w int) []string {
 			body = append(body, wrapStyled([]styled{{text: "       ⚠ " + r.Warning, style: &stWarn}}, w)...)
 		}
 	}
-	return append(body, "", stDim.Render(clip("x writes a redacted Markdown report of the whole run, for a ticket.", w)))
+	body = append(body, "", stDim.Render(clip("x writes a redacted Markdown report of the whole run, for a ticket.", w)))
+	for _, f := range s.written {
+		body = append(body, "  "+f) // a path: whole, never wrapped
+	}
+	for i, l := range body {
+		if ansiWidth(l) > w {
+			hint := stDim.Render(clip("    (→ marks a line cut at the edge, never wrapped: ←/→ scroll sideways)", w))
+			return slices.Insert(body, i+1, hint)
+		}
+	}
+	return body
 }
 
 func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
@@ -184,8 +206,13 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.copy {
-			m.setNotice(noticeOK, "Copied the Nexus API key to the clipboard (OSC 52): paste it as the password option.")
+			m.setNotice(noticeInfo, "%s", copiedKeyNotice)
 			return tea.SetClipboard(msg.key)
+		}
+		if msg.print {
+			s.apiKey = msg.key
+			s.askPrint(m)
+			return nil
 		}
 		s.apiKey, s.revealed = msg.key, true
 		s.version++
@@ -199,10 +226,33 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			m.setNotice(noticeErr, "Could not write the %s: %v", what, msg.err)
 		} else {
-			m.setNotice(noticeOK, "The %s is in %s", what, msg.path)
+			// The path, whole, on a line of its own at the end of the
+			// summary; the notice names it when it fits.
+			s.written = append(s.written, what+": "+msg.path)
+			s.version++
+			s.refresh()
+			s.pane.vp.GotoBottom()
+			if n := fmt.Sprintf("The %s is in %s", what, msg.path); ansiWidth(n)+2 <= m.width {
+				m.setNotice(noticeOK, "%s", n)
+			} else {
+				m.setNotice(noticeOK, "The %s is in the file named at the end of the summary.", what)
+			}
 		}
 	case tea.KeyPressMsg:
 		k := m.keys
+		if s.confirmPrint {
+			s.confirmPrint = false
+			if key.Matches(msg, k.Yes) && msg.String() != "ctrl+c" {
+				s.printKey = s.apiKey
+				m.setNotice(noticeOK, "The Nexus API key will be printed to the terminal after the wizard closes (q).")
+			} else {
+				m.setNotice(noticeInfo, "Not printed.")
+			}
+			if !s.revealed {
+				s.apiKey = ""
+			}
+			return nil
+		}
 		switch {
 		case key.Matches(msg, k.Up):
 			s.cursor = (s.cursor + 2) % 3
@@ -214,6 +264,8 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 			s.pane.vp.HalfPageUp()
 		case key.Matches(msg, k.PageDown):
 			s.pane.vp.HalfPageDown()
+		case key.Matches(msg, k.Left), key.Matches(msg, k.Right):
+			s.pane.pan(key.Matches(msg, k.Right))
 		case key.Matches(msg, k.Reveal):
 			if s.revealed {
 				s.revealed, s.apiKey = false, ""
@@ -224,14 +276,20 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Copy):
 			kv := steps.DesignerEnv("")[s.cursor]
 			if kv[0] != "password" {
-				m.setNotice(noticeOK, "Copied %s to the clipboard (OSC 52).", kv[0])
+				m.setNotice(noticeInfo, "Sent %s to the terminal's clipboard (OSC 52); some terminals and tmux drop it.", kv[0])
 				return tea.SetClipboard(kv[1])
 			}
 			if s.revealed && s.apiKey != "" {
-				m.setNotice(noticeOK, "Copied the Nexus API key to the clipboard (OSC 52): paste it as the password option.")
+				m.setNotice(noticeInfo, "%s", copiedKeyNotice)
 				return tea.SetClipboard(s.apiKey)
 			}
 			return m.fetchAPIKey(true)
+		case key.Matches(msg, k.PrintKey):
+			if s.revealed && s.apiKey != "" {
+				s.askPrint(m)
+				return nil
+			}
+			return m.fetchAPIKeyFor(false, true)
 		case key.Matches(msg, k.Export):
 			return m.exportReport()
 		case key.Matches(msg, k.WriteSQL) && s.manualSQL() != "":
@@ -243,6 +301,24 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 	}
 	s.refresh()
 	return nil
+}
+
+// sqlLines shows SQL to paste into psql: code lines whole (noWrap), comment
+// lines wrapped as comments, so what is pasted stays valid SQL.
+func sqlLines(sql string, w int) []styled {
+	var out []styled
+	for _, l := range strings.Split(sql, "\n") {
+		body, ok := strings.CutPrefix(strings.TrimLeft(l, " "), "-- ")
+		if !ok || ansiWidth(l)+2 <= w {
+			out = append(out, styled{text: "  " + l, noWrap: true})
+			continue
+		}
+		lead := l[:len(l)-len(strings.TrimLeft(l, " "))]
+		for _, piece := range wrap(body, max(w-len(lead)-5, 8)) {
+			out = append(out, styled{text: "  " + lead + "-- " + piece, noWrap: true})
+		}
+	}
+	return out
 }
 
 // manualSQL is the SQL register-gws left for the admin to run, if any.
@@ -267,8 +343,31 @@ func (m *model) writeSQL(sql string) tea.Cmd {
 	}
 }
 
+// copiedKeyNotice says what c did with the key: sent, not known to have
+// arrived; p is the way that always works.
+const copiedKeyNotice = "Sent the Nexus API key to the terminal's clipboard (OSC 52); some terminals and tmux drop it: p prints it after the wizard closes."
+
+// askPrint asks before the key goes to the terminal's scrollback.
+func (s *summaryScreen) askPrint(m *model) {
+	s.confirmPrint = true
+	m.setNotice(noticeErr, "The key will be printed to the terminal after the wizard closes, and stays in its scrollback. y prints it; any other key cancels.")
+}
+
+// AfterExit is what the wizard prints to the terminal once its screen has
+// closed: the Nexus API key when p, y asked for it, else "".
+func (m *model) AfterExit() string {
+	if m.sum == nil || m.sum.printKey == "" {
+		return ""
+	}
+	return fmt.Sprintf("Nexus API key of contact center %s (the DesignerEnv password option):\n%s", m.sum.cc, m.sum.printKey)
+}
+
 // fetchAPIKey reads the tenant's Nexus API key from the keyring.
-func (m *model) fetchAPIKey(copy bool) tea.Cmd {
+func (m *model) fetchAPIKey(copy bool) tea.Cmd { return m.fetchAPIKeyFor(copy, false) }
+
+// fetchAPIKeyFor reads the key to copy it, to print it after exit, or to
+// reveal it.
+func (m *model) fetchAPIKeyFor(copy, print bool) tea.Cmd {
 	s := m.sum
 	if s.fetching {
 		return nil
@@ -288,7 +387,7 @@ func (m *model) fetchAPIKey(copy bool) tea.Cmd {
 		defer cancel()
 		// Only a key known to be this environment's tenant's is shown.
 		v, found, ours, why, err := steps.TenantKey(ctx, env)
-		msg := apiKeyMsg{gen: gen, key: v, found: found && ours, copy: copy}
+		msg := apiKeyMsg{gen: gen, key: v, found: found && ours, copy: copy, print: print}
 		switch {
 		case err != nil:
 			msg.err = env.Redactor.Error(err)

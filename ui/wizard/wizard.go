@@ -36,6 +36,10 @@ import (
 // error carries the exit code (cli.ExitError) of the README's table: see
 // quitOutcome.
 func Run(ctx context.Context, p cli.WizardParams) error {
+	if p.Accessible {
+		// Plain sequential text end to end: no full-screen program.
+		return runAccessible(ctx, p, os.Stdin, os.Stdout)
+	}
 	m := newModel(ctx, p)
 	opts := []tea.ProgramOption{tea.WithoutSignalHandler()}
 	if prof, ok := monochrome(os.Environ()); ok {
@@ -56,6 +60,11 @@ func Run(ctx context.Context, p cli.WizardParams) error {
 	}
 	if msg := m.farewell(); msg != "" {
 		fmt.Fprintln(os.Stdout, msg)
+	}
+	// The key the user asked (p, then y) to see in the scrollback: the one
+	// way to copy it that works in every terminal.
+	if k := m.AfterExit(); k != "" {
+		fmt.Fprintln(os.Stdout, k)
 	}
 	return m.outcome
 }
