@@ -34,6 +34,7 @@ type summaryScreen struct {
 	w, h          int
 	cc            string
 	clientAccount string   // keyring account of the client secret
+	inMemory      bool     // the sandbox keeps its secrets in memory
 	written       []string // "what: path" of the files x and w wrote
 	// confirmPrint: p was pressed and the key fetched; y confirms printing it.
 	confirmPrint bool
@@ -63,7 +64,7 @@ func (m *model) toSummary() tea.Cmd {
 	m.fullHelp = false
 	m.clearNotice()
 	s := &summaryScreen{gen: m.nextGen(), pane: newPane(), cursor: 1, cc: m.vals.Get(steps.KeyCCID),
-		clientAccount: steps.KeyringAccount(m.vals, steps.OutClientSecret)}
+		clientAccount: steps.KeyringAccount(m.vals, steps.OutClientSecret), inMemory: m.params.KeyringNote != ""}
 	if m.state != nil {
 		for _, st := range steps.All {
 			if rec, ok := m.state.Steps[st.ID]; ok {
@@ -157,6 +158,12 @@ func (s *summaryScreen) lines(w int) []string {
 		{text: "  Nexus API key   " + secrets.Account(cc, secrets.NexusAPIKey)},
 		{text: "  read one back:", style: &stDim},
 		{text: "    secret-tool lookup service " + secrets.Service + " username " + secrets.Account(cc, secrets.NexusAPIKey), style: &stDim, noWrap: true}}
+	if s.inMemory {
+		// The sandbox without an OS keyring: nothing to read back later.
+		out = []styled{{}, {text: "Secrets in memory (no OS keyring answered): gone when the sandbox stops", style: &stSection},
+			{text: "  client secret   " + s.clientAccount},
+			{text: "  Nexus API key   " + secrets.Account(cc, secrets.NexusAPIKey) + "  (r reveals it while the sandbox runs)"}}
+	}
 	for _, r := range s.recs {
 		if r.ID == steps.IDRegisterGWS && r.Status == steps.StatusManual && r.Outputs["sql"] != "" {
 			out = append(out, styled{}, styled{text: "Register GWS in nex_gapis (by hand: w saves this SQL to a file for psql)", style: &stSection})
