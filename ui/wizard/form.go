@@ -284,10 +284,24 @@ func (f *formScreen) validator(in steps.Input) func(string) error {
 	}
 }
 
+// edited reports whether the field no longer holds its pre-filled value:
+// then the value is the user's, and "(from the config file)" would lie.
+func (f *formScreen) edited(in steps.Input) bool {
+	p, ok := f.strs[in.Key]
+	if !ok || p == nil {
+		return false
+	}
+	v := normalize(in, *p)
+	if in.Kind == steps.DSN {
+		v = unmaskDSN(v, f.dsnPass[in.Key])
+	}
+	return v != f.base.Get(in.Key)
+}
+
 // describe is the field's help, with where a pre-filled value came from.
 func (f *formScreen) describe(in steps.Input) string {
 	d := in.Help
-	if f.base.Get(in.Key) != "" {
+	if f.base.Get(in.Key) != "" && !f.edited(in) {
 		switch src := f.base.Source(in.Key); src {
 		case steps.FromConfig, steps.FromEnv, steps.FromFlag, steps.FromSaved:
 			d += " (from the " + string(src) + ")"
