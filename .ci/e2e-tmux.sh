@@ -93,7 +93,7 @@ fill_form() {
   keys Enter Enter Enter Enter
   wait_for "GWS ops user"
   keys Enter Enter Enter Enter
-  wait_for "contact center(s) listed by"
+  wait_for "listed by"
   keys Enter Enter
   wait_for "Nexus database URL"
   keys Enter Enter Enter
@@ -138,7 +138,7 @@ T new-session -d -s one -x 80 -y 24 \
   "cd '$work' && '$bin' sandbox --dir '$work/sbx'; echo \$? > '$work/exit1'; sleep 600"
 fill_form
 keys Enter
-wait_for "Plan: 8 step(s) will run, 1 already done"
+wait_for "Plan: 8 steps will run, 1 already done"
 keys Enter
 wait_for "Finished: 8 of 9 done; 1 for you to do by hand" 60
 keys Enter
@@ -178,7 +178,7 @@ pane=two
 T new-session -d -s two -x 120 -y 40 "$wizard; echo \$? > '$work/exit2'; sleep 600"
 fill_form
 keys Enter
-wait_for "Plan: 8 step(s) will run"
+wait_for "Plan: 8 steps will run"
 keys Enter
 wait_for "Stopped at tenant" 60
 wait_for "r retry"
@@ -192,7 +192,7 @@ wait_for "› ✗  tenant"
 keys Enter
 wait_for "All checks passed" 30
 keys Enter
-wait_for "Re-run tenant: 2 step(s) will run"
+wait_for "Re-run tenant: 2 steps will run"
 keys Enter
 wait_for "Finished: 2 of 2 done" 60
 keys m
@@ -226,7 +226,7 @@ pane=four
 T new-session -d -s four -x 80 -y 24 "$wizard3; echo \$? > '$work/exit4'; sleep 600"
 fill_form
 keys Enter
-wait_for "Plan: 8 step(s) will run"
+wait_for "Plan: 8 steps will run"
 keys Enter
 wait_for "waiting for the answer" 30
 keys C-c
@@ -264,7 +264,7 @@ T new-session -d -s six -x 80 -y 24 \
 wait_for "secrets in memory"
 fill_form
 keys Enter
-wait_for "Plan: 8 step(s) will run"
+wait_for "Plan: 8 steps will run"
 keys Enter
 wait_for "Finished: 8 of 9 done; 1 for you to do by hand" 60
 keys Enter

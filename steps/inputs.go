@@ -857,7 +857,7 @@ func (ps Problems) Error() string {
 	for i, p := range ps {
 		lines[i] = "  - " + p.Error()
 	}
-	return fmt.Sprintf("%d input problem(s):\n%s", len(ps), strings.Join(lines, "\n"))
+	return fmt.Sprintf("%s:\n%s", Plural(len(ps), "input problem"), strings.Join(lines, "\n"))
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

@@ -103,9 +103,9 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 						return fmt.Sprintf("%s among the contact centers", e.CCID()), nil
 					}
 				}
-				return "", fmt.Errorf("contact center %s is not among the %s GWS knows: %s", e.CCID(), plural(len(ccs), "contact center"), listCCs(ccs))
+				return "", fmt.Errorf("contact center %s is not among the %s GWS knows: %s", e.CCID(), Plural(len(ccs), "contact center"), listCCs(ccs))
 			}
-			return plural(len(ccs), "contact center"), nil
+			return Plural(len(ccs), "contact center"), nil
 		}})
 	}
 	if usesKeyring {
@@ -180,7 +180,8 @@ func checkTenantLogin(ctx context.Context, e *Env) (string, error) {
 	return "logged in as " + TenantUsername(e.CCID(), e.In.Get(KeyTenantUser)), nil
 }
 
-func plural(n int, noun string) string {
+// Plural says "1 noun" or "N nouns".
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}

@@ -273,7 +273,7 @@ func undoGapi(ctx context.Context, e *Env, url, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("deleted %d row(s)", n), nil
+	return "deleted " + Plural(int(n), "row"), nil
 }
 
 // Reset carries out the plan in order. Failures are recorded and the rest
@@ -378,7 +378,7 @@ func KeepShared(plan []Undo, shared []string) []Undo {
 				continue // one note per step
 			}
 			u = Undo{Step: u.Step, Manual: true, Shared: true,
-				What: fmt.Sprintf("left alone: it belongs to the environment and contact center(s) %s use it too; reset them first, then run reset --only %s", strings.Join(shared, ", "), u.Step)}
+				What: fmt.Sprintf("left alone: it belongs to the environment and other contact centers (%s) use it too; reset them first, then run reset --only %s", strings.Join(shared, ", "), u.Step)}
 		}
 		out = append(out, u)
 	}

@@ -331,7 +331,7 @@ func TestConfigFileThatCannotBeUsedIsReportedAlone(t *testing.T) {
 		for _, cmd := range [][]string{{"run"}, {"plan"}, {"steps"}, {"reset", "--yes"}, {}} {
 			args := append(slices.Clone(cmd), "--config", tc.path, "--state-dir", t.TempDir())
 			r := runCLI(t, nil, args...)
-			if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "1 input problem(s)") || strings.Contains(r.stderr, "required") {
+			if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "1 input problem:") || strings.Contains(r.stderr, "required") {
 				t.Errorf("%s, %v: exit %d, want 2 with only %q\n%s", name, cmd, r.code, tc.want, r.stderr)
 			}
 		}

@@ -106,10 +106,10 @@ It shows the plan first and asks for confirmation (or --yes).`,
 				return &ExitError{Code: ExitStepFailed, Err: fmt.Errorf("state: %w", err)}
 			}
 			if failed > 0 {
-				return &ExitError{Code: ExitStepFailed, Err: fmt.Errorf("%d item(s) could not be removed; the state still lists them: fix and run reset again", failed)}
+				return &ExitError{Code: ExitStepFailed, Err: fmt.Errorf("%s could not be removed; the state still lists them: fix and run reset again", steps.Plural(failed, "item"))}
 			}
 			if manual := countManual(results); manual > 0 {
-				fmt.Fprintf(a.Stdout, "\n%d manual item(s) above remain for you to do.\n", manual)
+				fmt.Fprintf(a.Stdout, "\n%s above for you to do by hand.\n", steps.Plural(manual, "manual item"))
 			}
 			return nil
 		},

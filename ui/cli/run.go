@@ -137,7 +137,7 @@ func (a *App) preflight(ctx context.Context, env *steps.Env, sel steps.Selection
 		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted during preflight: nothing was changed")}
 	}
 	if len(failed) > 0 {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("preflight: %d check(s) failed:\n%s\nNothing was changed.", len(failed), strings.Join(failed, "\n"))}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("preflight: %s failed:\n%s\nNothing was changed.", steps.Plural(len(failed), "check"), strings.Join(failed, "\n"))}
 	}
 	return nil
 }

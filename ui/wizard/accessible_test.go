@@ -184,7 +184,7 @@ func TestAccessibleSandboxWalk(t *testing.T) {
 	assertPlain(t, out)
 	s.assertNoSecret(t, "the accessible walk", out)
 	want := []string{
-		"== Inputs ==", "Page 1 of 4: Endpoints", "GWS URL", "Page 2 of 4", "contact center(s) listed by", s.cc,
+		"== Inputs ==", "Page 1 of 4: Endpoints", "GWS URL", "Page 2 of 4", "listed by", s.cc,
 		"== Preflight ==", "ok: OS keyring writable", "ok: Auth URL reachable", "All checks passed",
 		"== Plan ==", "Plan: 8 steps will run, 1 step already done, 0 steps skipped.",
 	}

@@ -385,7 +385,7 @@ func (f *formScreen) ccSelect(in steps.Input, d discovery) huh.Field {
 		opts = append([]huh.Option[string]{huh.NewOption(cur+"  (given, but GWS does not list it)", cur)}, opts...)
 	}
 	*f.strs[in.Key] = cur
-	desc := fmt.Sprintf("%d contact center(s) listed by %s: pick the one to enable.", len(d.ccs), *f.strs[steps.KeyAuthURL])
+	desc := fmt.Sprintf("%s listed by %s: pick the one to enable.", steps.Plural(len(d.ccs), "contact center"), *f.strs[steps.KeyAuthURL])
 	title := in.Label
 	if f.accessible {
 		title += "\n  " + desc

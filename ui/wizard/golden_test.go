@@ -182,7 +182,7 @@ var screenCases = []screenCase{
 			m.updatePreflight(checkDoneMsg{gen: 1, result: r})
 		}
 	}},
-	{"plan", "Plan: 8 step(s) will run", func(t testing.TB, m *model) {
+	{"plan", "Plan: 8 steps will run", func(t testing.TB, m *model) {
 		sel, _ := steps.Select(nil, nil, m.vals)
 		p := m.newPlan(sel)
 		m.screen = scrPlan

@@ -92,7 +92,7 @@ func (mn *menuScreen) refresh() {
 		out = append(out, styled{text: fmt.Sprintf("Last run: %s%s, %s", statusWord(rec.Status), when, fmtMS(rec.DurationMS))})
 		out = append(out, recordLines(rec)...)
 		if n := len(rec.Transcript); n > 0 {
-			out = append(out, styled{}, styled{text: fmt.Sprintf("t shows its %d request(s) and answers.", n), style: &stDim})
+			out = append(out, styled{}, styled{text: "t shows its " + steps.Plural(n, "request") + " and answers.", style: &stDim})
 		}
 		return wrapStyled(out, w)
 	}, false)
@@ -269,7 +269,7 @@ func (m *model) updateTranscript(msg tea.Msg) tea.Cmd {
 func (t *transcriptScreen) view() string {
 	title := "Last transcript of " + t.id
 	if t.rec != nil {
-		title += fmt.Sprintf(": %s, %d request(s)", statusWord(t.rec.Status), len(t.rec.Transcript))
+		title += fmt.Sprintf(": %s, %s", statusWord(t.rec.Status), steps.Plural(len(t.rec.Transcript), "request"))
 		if !t.rec.Finished.IsZero() {
 			title += ", " + t.rec.Finished.Local().Format(time.DateTime)
 		}

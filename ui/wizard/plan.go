@@ -187,9 +187,9 @@ func (p *planScreen) view(m *model) string {
 		title = m.spinFrame() + " Checking what is already done…"
 	} else {
 		run, done, skipped := p.counts()
-		title = fmt.Sprintf("Plan: %d step(s) will run, %d already done, %d skipped.", run, done, skipped)
+		title = fmt.Sprintf("Plan: %s will run, %d already done, %d skipped.", steps.Plural(run, "step"), done, skipped)
 		if len(m.only) > 0 {
-			title = fmt.Sprintf("Re-run %s: %d step(s) will run, %d already done.", strings.Join(m.only, ", "), run, done)
+			title = fmt.Sprintf("Re-run %s: %s will run, %d already done.", strings.Join(m.only, ", "), steps.Plural(run, "step"), done)
 		}
 		if len(p.sel.Pulled) > 0 && len(p.sel.Steps) < len(steps.All) {
 			title += " Pulled in: " + strings.Join(p.sel.Pulled, ", ") + "."

@@ -143,7 +143,7 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 		}
 		p.cancel()
 		if f := p.failed(); len(f) > 0 {
-			m.setNotice(noticeErr, "%d check(s) failed: nothing was changed.", len(f))
+			m.setNotice(noticeErr, "%s failed: nothing was changed.", steps.Plural(len(f), "check"))
 		} else if n := p.notChecked(); n > 0 {
 			m.setNotice(noticeOK, "All checks passed; %d not checked yet (why is shown above). Press enter to review the plan.", n)
 		} else {

@@ -634,7 +634,7 @@ func (r *runScreen) title(m *model) string {
 	n := len(r.rows)
 	switch {
 	case r.active:
-		return fmt.Sprintf("%s Running: %d of %d step(s) finished", m.spinFrame(), ok+failed, n)
+		return fmt.Sprintf("%s Running: %d of %s finished", m.spinFrame(), ok+failed, steps.Plural(n, "step"))
 	case r.err == nil:
 		return stOK.Render(clip(r.finishedTitle(), r.w))
 	case r.failed != "":

@@ -108,7 +108,7 @@ func fillFormUntil(h *harness, s *sandboxRun, want string) {
 	h.waitFor(10*time.Second, "GWS ops user")
 	h.press("enter", "enter", "enter", "enter")
 	// The Tenant page lists the sandbox's contact centers first.
-	h.waitFor(20*time.Second, "contact center(s) listed by", s.cc)
+	h.waitFor(20*time.Second, "listed by", s.cc)
 	h.press("enter", "enter")
 	h.waitFor(10*time.Second, "Nexus database URL")
 	s.assertNoSecret(h.t, "the Database page", h.screen())
@@ -121,7 +121,7 @@ func TestSandboxOnboardingByKeyboard(t *testing.T) {
 	h := newHarness(t, s.model(), 80, 24, colorprofile.ANSI256)
 	fillForm(h, s)
 	h.press("enter")
-	h.waitFor(20*time.Second, "Plan: 8 step(s) will run, 1 already done")
+	h.waitFor(20*time.Second, "Plan: 8 steps will run, 1 already done")
 	h.press("enter")
 	run := h.waitFor(60*time.Second, "Finished: 8 of 9 done; 1 for you to do by hand")
 	s.assertNoSecret(t, "the run screen", run)
@@ -219,7 +219,7 @@ func TestSandboxFailingStepRetry(t *testing.T) {
 	h := newHarness(t, s.model(), 120, 40, colorprofile.ANSI256)
 	fillForm(h, s)
 	h.press("enter")
-	h.waitFor(20*time.Second, "Plan: 8 step(s) will run")
+	h.waitFor(20*time.Second, "Plan: 8 steps will run")
 	h.press("enter")
 	failed := h.waitFor(60*time.Second, "Stopped at tenant", "r retry", "500")
 	if !strings.Contains(failed, "✗  tenant") || !strings.Contains(failed, "not run") {
@@ -274,7 +274,7 @@ func TestSandboxMenuRerunsOneStep(t *testing.T) {
 	h.press("enter")
 	h.waitFor(30*time.Second, "All checks passed")
 	h.press("enter")
-	h.waitFor(20*time.Second, "Re-run chat-service-uri: 1 step(s) will run")
+	h.waitFor(20*time.Second, "Re-run chat-service-uri: 1 step will run")
 	h.press("enter")
 	h.waitFor(30*time.Second, "Finished: 1 of 1 done")
 	if set := s.sb.Settings(s.cc); len(set) != 1 || set[0]["value"] != s.vals.Get(steps.KeyNexusURL) {
@@ -365,7 +365,7 @@ func TestSandboxRotateSecretFromPreflight(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, s.model(), 120, 40, colorprofile.ANSI256)
-	fillFormUntil(h, s, "check(s) failed")
+	fillFormUntil(h, s, "failed: nothing was changed")
 	h.waitFor(5*time.Second, "R gives the client a new secret")
 	h.press("R")
 	h.waitFor(10*time.Second, "Press R again")
