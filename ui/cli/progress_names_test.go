@@ -11,45 +11,12 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
 )
-
-// namesKeyring is an in-memory steps.Keyring: these tests touch no OS keyring.
-type namesKeyring struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (k *namesKeyring) Get(_ context.Context, a string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	v, ok := k.m[a]
-	if !ok {
-		return "", secrets.ErrNotFound
-	}
-	return v, nil
-}
-
-func (k *namesKeyring) Set(_ context.Context, a, v string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.m[a] = v
-	return nil
-}
-
-func (k *namesKeyring) Delete(_ context.Context, a string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.m, a)
-	return nil
-}
-
-func (k *namesKeyring) Probe(context.Context) error { return nil }
 
 // namesRun runs the nine step ids through a real steps.Runner, each with a
 // stand-in action: failAt fails ("" none). It returns what progress
@@ -59,7 +26,7 @@ func namesRun(t *testing.T, ctx context.Context, failAt string) (string, []*step
 	vals := steps.NewValues()
 	vals.Set(steps.KeyCCID, stateCC, steps.FromConfig)
 	vals.Set(steps.KeyClientID, "nexus_client", steps.FromDefault)
-	env, err := steps.NewEnv(vals, steps.Options{Keyring: &namesKeyring{m: map[string]string{}}})
+	env, err := steps.NewEnv(vals, steps.Options{Keyring: secrets.NewMemory()})
 	if err != nil {
 		t.Fatal(err)
 	}

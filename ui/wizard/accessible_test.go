@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
 	"github.com/nexus-onboard/nexus-onboard/ui/cli"
 )
@@ -249,7 +250,7 @@ func TestAccessiblePreflightFailedQuitIs2(t *testing.T) {
 		vals.Set(k, "https://127.0.0.1:1", steps.FromConfig)
 	}
 	vals.Set(steps.KeyDBURL, "postgres://nexus:"+goldenSecrets["db_password"]+"@127.0.0.1:1/nexus", steps.FromConfig)
-	p := cli.WizardParams{Values: vals, Store: steps.Store{Dir: t.TempDir()}, Accessible: true, Keyring: newMemKeyring()}
+	p := cli.WizardParams{Values: vals, Store: steps.Store{Dir: t.TempDir()}, Accessible: true, Keyring: secrets.NewMemory()}
 	out, err := walkAccessible(t, p, func(prompt string) string {
 		if strings.HasPrefix(prompt, "What now?") {
 			return "quit"

@@ -213,49 +213,14 @@ func fixtureValues() steps.Values {
 	return vs
 }
 
-// memKeyring is an in-memory steps.Keyring for tests that must not touch
-// the OS keyring (screens, prompt-update and benchmarks).
-type memKeyring struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func newMemKeyring() *memKeyring { return &memKeyring{m: map[string]string{}} }
-
-func (k *memKeyring) Get(_ context.Context, a string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	v, ok := k.m[a]
-	if !ok {
-		return "", secrets.ErrNotFound
-	}
-	return v, nil
-}
-
-func (k *memKeyring) Set(_ context.Context, a, v string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.m[a] = v
-	return nil
-}
-
-func (k *memKeyring) Delete(_ context.Context, a string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.m, a)
-	return nil
-}
-
-func (k *memKeyring) Probe(context.Context) error { return nil }
-
 // fixtureModel is a model over the fixture values with an in-memory
 // keyring holding the tenant's API key, sized w×h.
 func fixtureModel(t testing.TB, w, h int) *model {
 	t.Helper()
 	m := newModel(context.Background(), cli.WizardParams{Values: fixtureValues(), Store: steps.Store{Dir: t.TempDir()}})
-	kr := newMemKeyring()
-	kr.m[secrets.Account(fixtureCC, secrets.NexusAPIKey)] = goldenSecrets["xapikey"]
-	kr.m[steps.KeyringAccount(m.vals, steps.OutClientSecret)] = goldenSecrets["client_secret"]
+	kr := secrets.NewMemory()
+	kr.Set(context.Background(), secrets.Account(fixtureCC, secrets.NexusAPIKey), goldenSecrets["xapikey"])
+	kr.Set(context.Background(), steps.KeyringAccount(m.vals, steps.OutClientSecret), goldenSecrets["client_secret"])
 	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
