@@ -116,16 +116,23 @@ func (a *App) preflight(ctx context.Context, env *steps.Env, sel steps.Selection
 	if localOnly {
 		checks = slices.DeleteFunc(checks, func(c steps.Check) bool { return !c.Local })
 	}
-	// Each line as its check ends: a slow endpoint shows which one it is.
+	// Each line as soon as it and the checks listed before it have ended:
+	// the list order, while a slow endpoint still shows where it waits.
+	ended := make([]*steps.CheckResult, len(checks))
+	next := 0
 	results := steps.RunChecks(ctx, env, checks, func(r steps.CheckResult) {
-		mark, text := "✓", r.Note
-		switch {
-		case r.Failed():
-			mark, text = "✗", r.Err
-		case r.NotChecked:
-			mark = "–"
+		ended[r.Index] = &r
+		for ; next < len(ended) && ended[next] != nil; next++ {
+			d := ended[next]
+			mark, text := "✓", d.Note
+			switch {
+			case d.Failed():
+				mark, text = "✗", d.Err
+			case d.NotChecked:
+				mark = "–"
+			}
+			fmt.Fprintf(a.Stderr, "preflight %s %s: %s\n", mark, d.Name, text)
 		}
-		fmt.Fprintf(a.Stderr, "preflight %s %s: %s\n", mark, r.Name, text)
 	})
 	var failed []string
 	for _, r := range results {
