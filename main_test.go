@@ -468,6 +468,11 @@ func TestNoKeyringIsAPreflightError(t *testing.T) {
 	if !strings.Contains(r.stderr, "keyring") || !strings.Contains(r.stderr, "gnome-keyring") || !strings.Contains(r.stderr, "Nothing was changed") {
 		t.Errorf("stderr lacks the remedy:\n%s", r.stderr)
 	}
+	// One cause, told once: the checks that need it say "not checked", and
+	// the closing error names the failed check without repeating its text.
+	if n := strings.Count(r.stderr, "dbus-run-session"); n != 1 {
+		t.Errorf("the remedy is printed %d times, want 1:\n%s", n, r.stderr)
+	}
 	if n := len(w.sb.Requests()); n != 0 {
 		t.Errorf("%d requests sent without a keyring", n)
 	}

@@ -28,45 +28,25 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
-// Exit codes: a public contract.
+// Exit codes and the error that carries one live in ui/app, which both
+// faces share; these names keep the CLI's code short.
 const (
-	ExitOK          = 0
-	ExitStepFailed  = 1
-	ExitUsage       = 2
-	ExitInterrupted = 130
+	ExitOK          = app.ExitOK
+	ExitStepFailed  = app.ExitStepFailed
+	ExitUsage       = app.ExitUsage
+	ExitInterrupted = app.ExitInterrupted
 )
 
 // ExitError carries the process exit code of a failed command.
-type ExitError struct {
-	Code int
-	Err  error
-}
+type ExitError = app.ExitError
 
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit %d", e.Code)
-	}
-	return e.Err.Error()
-}
-func (e *ExitError) Unwrap() error { return e.Err }
-
-func usageErr(format string, a ...any) error {
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
-}
+func usageErr(format string, a ...any) error { return app.Usage(format, a...) }
 
 // SandboxInfo describes a running sandbox.
-type SandboxInfo struct {
-	AuthURL, GWSURL, NexusURL, UCSURL string
-	DBURL                             string // "" without PostgreSQL
-	DBNote                            string
-	ConfigPath                        string
-	CCID                              string
-	// Faults lists the injected faults still active ("" for none).
-	Faults func() string
-	Close  func() error
-}
+type SandboxInfo = app.SandboxInfo
 
 // App holds what main wires in: build information, and the things the
 // commands start but must not import (the sandbox, the wizard).
@@ -92,21 +72,7 @@ func (a *App) keyring() steps.Keyring {
 }
 
 // WizardParams is what the wizard is opened with.
-type WizardParams struct {
-	Values     steps.Values
-	Warnings   []string
-	Store      steps.Store
-	Sandbox    *SandboxInfo
-	Accessible bool
-	// Invocation is repeated by every command the wizard suggests.
-	Invocation steps.Invocation
-	// Keyring replaces the OS keyring (nil: the OS keyring). Only the
-	// sandbox sets it, to memory, when no OS keyring answers.
-	Keyring steps.Keyring
-	// KeyringNote says, on every screen, where secrets are kept when it is
-	// not the OS keyring.
-	KeyringNote string
-}
+type WizardParams = app.WizardParams
 
 // common are the flags every command that works on inputs shares.
 type common struct {
@@ -149,7 +115,9 @@ func (c *common) registerFlags(fs *pflag.FlagSet, withSecrets bool) {
 			// Counted only when given (Changed): false here is no value.
 			c.bools[in.Key] = fs.Bool(in.Flag(), false, inputUsage(in))
 		} else {
-			c.inputs[in.Key] = fs.String(in.Flag(), "", inputUsage(in))
+			p := new(string)
+			fs.Var(namedString{p, valueName(in)}, in.Flag(), inputUsage(in))
+			c.inputs[in.Key] = p
 		}
 	}
 }
@@ -158,13 +126,40 @@ func (c *common) registerFlags(fs *pflag.FlagSet, withSecrets bool) {
 // text is in `nexus-onboard inputs`. A flag's value lands in the shell's
 // history, so a secret's flag names its environment variable instead.
 func inputUsage(in steps.Input) string {
+	label := in.Label
 	switch {
 	case in.Secret():
-		return in.Label + " (lands in shell history: prefer " + in.EnvVar() + ")"
+		return label + " (lands in shell history: prefer " + in.EnvVar() + ")"
 	case in.Kind == steps.DSN:
-		return in.Label + " (with its credentials it lands in shell history: prefer " + in.EnvVar() + ")"
+		return label + " (with its credentials it lands in shell history: prefer " + in.EnvVar() + ")"
 	}
-	return in.Label
+	return label
+}
+
+// namedString is a string flag whose value has a name in the help
+// (--auth-url URL, not --auth-url string).
+type namedString struct {
+	p    *string
+	name string
+}
+
+func (v namedString) String() string     { return *v.p }
+func (v namedString) Set(s string) error { *v.p = s; return nil }
+func (v namedString) Type() string       { return v.name }
+
+// valueName names an input's value in the flag help, by its kind.
+func valueName(in steps.Input) string {
+	switch in.Kind {
+	case steps.URL, steps.DSN:
+		return "URL"
+	case steps.UUID:
+		return "ID"
+	case steps.Path:
+		return "FILE"
+	case steps.Secret:
+		return "SECRET"
+	}
+	return "TEXT"
 }
 
 // givenInputs are the input flags the user gave, by input key, as text

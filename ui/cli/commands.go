@@ -43,8 +43,8 @@ func (a *App) planCommand() *cobra.Command {
 		},
 	}
 	f.registerNoSecrets(cmd.Flags())
-	cmd.Flags().StringSliceVar(&f.only, "only", nil, "plan only these steps")
-	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "leave these steps out")
+	cmd.Flags().StringSliceVar(&f.only, "only", nil, "plan only these `STEPS` (comma-separated ids)")
+	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "leave these `STEPS` out (comma-separated ids)")
 	cmd.Flags().BoolVar(&f.rotateSecret, "rotate-secret", false, "plan a secret rotation for an existing client")
 	return cmd
 }
@@ -126,7 +126,7 @@ func (a *App) stepsCommand() *cobra.Command {
 		},
 	}
 	c.registerNoSecrets(cmd.Flags())
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json (the shape of run --output json)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output `FORMAT`: text or json (the shape of run --output json)")
 	return cmd
 }
 
@@ -283,9 +283,9 @@ and contact center) or an account exactly as list prints it.`,
 		},
 	}
 	del.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.PersistentFlags().StringVarP(&c.config, "config", "c", "", "config file (for cc_id)")
-	cmd.PersistentFlags().StringVar(&c.stateDir, "state-dir", "", "state directory")
-	c.inputs = map[string]*string{steps.KeyCCID: cmd.PersistentFlags().String("cc-id", "", "contact center id")}
+	cmd.PersistentFlags().StringVarP(&c.config, "config", "c", "", "read the environment and cc_id from the YAML `FILE`")
+	cmd.PersistentFlags().StringVar(&c.stateDir, "state-dir", "", "the state is in `DIR` (default $XDG_STATE_HOME/nexus-onboard; env "+steps.EnvPrefix+"STATE_DIR)")
+	c.inputs = map[string]*string{steps.KeyCCID: cmd.PersistentFlags().String("cc-id", "", "contact center `ID` (default: the config's cc_id)")}
 	c.flags = cmd.PersistentFlags()
 	cmd.AddCommand(list, show, del)
 	return cmd
@@ -389,7 +389,7 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 		},
 	}
 	cmd.Flags().BoolVar(&serve, "serve", false, "serve only: print the URLs and config path, wait for Ctrl+C")
-	cmd.Flags().StringVar(&dir, "dir", "", "directory for the CA, config and state (default: a new temp dir)")
+	cmd.Flags().StringVar(&dir, "dir", "", "keep the CA, config and state in `DIR` (default: a new temp dir, removed on exit)")
 	cmd.Flags().BoolVar(&accessible, "accessible", false, "plain prompts and no animation")
 	return cmd
 }

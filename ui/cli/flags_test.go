@@ -9,6 +9,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -199,8 +200,13 @@ func TestHelpFitsAndShowsSecretFlagsOnlyWhereUsed(t *testing.T) {
 		if strings.Contains(r.stdout, "`") || strings.Contains(r.stdout, "--config nexus-onboard") {
 			t.Errorf("%s --help shows a garbled value name:\n%s", name, r.stdout)
 		}
-		if strings.Contains(r.stdout, "--config") && !strings.Contains(r.stdout, "--config FILE") && !strings.HasPrefix(name, "secrets") {
+		if strings.Contains(r.stdout, "--config") && !strings.Contains(r.stdout, "--config FILE") {
 			t.Errorf("%s --help: --config has no FILE value name:\n%s", name, r.stdout)
+		}
+		// A value is named for what it is (URL, FILE, STEPS), never by its
+		// Go type.
+		if m := regexp.MustCompile(`(?m)^\s+(-\w, )?--[\w-]+ (string|strings)\s`).FindString(r.stdout); m != "" {
+			t.Errorf("%s --help names a value by its Go type: %q", name, strings.TrimSpace(m))
 		}
 		for _, f := range secretFlags {
 			has := strings.Contains(r.stdout, f+" ")

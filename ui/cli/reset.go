@@ -115,7 +115,7 @@ It shows the plan first and asks for confirmation (or --yes).`,
 		},
 	}
 	c.register(cmd.Flags())
-	cmd.Flags().StringSliceVar(&only, "only", nil, "undo only these steps ("+strings.Join([]string{steps.IDAuthClient, steps.IDRegisterGWS, steps.IDChatServiceURI, steps.IDTenant}, ", ")+", …)")
+	cmd.Flags().StringSliceVar(&only, "only", nil, "undo only these `STEPS` ("+strings.Join([]string{steps.IDAuthClient, steps.IDRegisterGWS, steps.IDChatServiceURI, steps.IDTenant}, ", ")+", …)")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
 }

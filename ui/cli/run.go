@@ -60,11 +60,11 @@ preflight error (nothing was changed), 130 interrupted.`,
 		},
 	}
 	f.register(cmd.Flags())
-	cmd.Flags().StringSliceVar(&f.only, "only", nil, "run only these steps (comma-separated ids); read-only steps they need are pulled in")
-	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "leave these steps out (comma-separated ids)")
+	cmd.Flags().StringSliceVar(&f.only, "only", nil, "run only these `STEPS` (comma-separated ids); read-only steps they need are pulled in")
+	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "leave these `STEPS` out (comma-separated ids)")
 	cmd.Flags().BoolVar(&f.rotateSecret, "rotate-secret", false, "auth-client: give an existing client a new secret (register-gws must follow)")
-	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "text or json (one JSON document on stdout)")
-	cmd.Flags().StringVar(&f.report, "report", "", "write a redacted Markdown report of the run to this file")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output `FORMAT`: text or json (one JSON document on stdout)")
+	cmd.Flags().StringVar(&f.report, "report", "", "write a redacted Markdown report of the run to `FILE`")
 	cmd.Flags().BoolVar(&f.reveal, "reveal", false, "print the Nexus API key in the DesignerEnv values instead of masking it")
 	cmd.Flags().BoolVar(&f.noPreflight, "no-preflight", false, "skip the network preflight checks (the keyring is still proven; each step still checks before it acts)")
 	return cmd
@@ -137,14 +137,15 @@ func (a *App) preflight(ctx context.Context, env *steps.Env, sel steps.Selection
 	var failed []string
 	for _, r := range results {
 		if r.Failed() {
-			failed = append(failed, "  - "+r.Name+": "+r.Err)
+			failed = append(failed, r.Name)
 		}
 	}
 	if ctx.Err() != nil {
 		return &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted during preflight: nothing was changed")}
 	}
 	if len(failed) > 0 {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("preflight: %s failed:\n%s\nNothing was changed.", steps.Plural(len(failed), "check"), strings.Join(failed, "\n"))}
+		// Each failure was told in full on its line above: name them only.
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("preflight: %s failed (%s: the remedy is on its line above). Nothing was changed.", steps.Plural(len(failed), "check"), strings.Join(failed, "; "))}
 	}
 	return nil
 }

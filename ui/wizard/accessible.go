@@ -25,7 +25,7 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // errInputClosed: standard input ended; the flow quits where it stands.
@@ -42,7 +42,7 @@ type accessibleFlow struct {
 
 // runAccessible runs the accessible wizard on in and out until the user is
 // done or quits; the error carries the exit code as Run's does.
-func runAccessible(ctx context.Context, p cli.WizardParams, in io.Reader, out io.Writer) error {
+func runAccessible(ctx context.Context, p app.WizardParams, in io.Reader, out io.Writer) error {
 	if f, ok := in.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		// A Ctrl+C while a password is asked must not leave the echo off.
 		if st, err := term.GetState(f.Fd()); err == nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // The accessible wizard is driven as a screen-reader user would: it asks a
@@ -86,12 +86,12 @@ func (c *conversation) answer(done <-chan struct{}) {
 }
 
 // walk runs the accessible wizard to its end with these answers.
-func walkAccessible(t *testing.T, p cli.WizardParams, answers func(string) string) (string, error) {
+func walkAccessible(t *testing.T, p app.WizardParams, answers func(string) string) (string, error) {
 	t.Helper()
 	return walkAccessibleCtx(t, context.Background(), p, answers)
 }
 
-func walkAccessibleCtx(t *testing.T, ctx context.Context, p cli.WizardParams, answers func(string) string) (string, error) {
+func walkAccessibleCtx(t *testing.T, ctx context.Context, p app.WizardParams, answers func(string) string) (string, error) {
 	t.Helper()
 	c, in := newConversation(t, answers)
 	done, stopped := make(chan struct{}), make(chan struct{})
@@ -145,11 +145,11 @@ func assertInOrder(t *testing.T, out string, texts ...string) {
 func exitOf(t *testing.T, err error) int {
 	t.Helper()
 	if err == nil {
-		return cli.ExitOK
+		return app.ExitOK
 	}
-	var ee *cli.ExitError
+	var ee *app.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("outcome %v is not a cli.ExitError", err)
+		t.Fatalf("outcome %v is not a app.ExitError", err)
 	}
 	return ee.Code
 }
@@ -160,9 +160,9 @@ func exitOf(t *testing.T, err error) int {
 // A second walk resumes the saved state and reveals the key.
 func TestAccessibleSandboxWalk(t *testing.T) {
 	s := startSandbox(t)
-	params := func() cli.WizardParams {
-		return cli.WizardParams{Values: s.vals.Clone(), Store: s.store, Accessible: true,
-			Sandbox: &cli.SandboxInfo{AuthURL: s.sb.AuthURL, CCID: s.cc, DBURL: s.vals.Get(steps.KeyDBURL)}}
+	params := func() app.WizardParams {
+		return app.WizardParams{Values: s.vals.Clone(), Store: s.store, Accessible: true,
+			Sandbox: &app.SandboxInfo{AuthURL: s.sb.AuthURL, CCID: s.cc, DBURL: s.vals.Get(steps.KeyDBURL)}}
 	}
 	reveal := "no"
 	answers := func(prompt string) string {
@@ -179,7 +179,7 @@ func TestAccessibleSandboxWalk(t *testing.T) {
 	}
 
 	out, err := walkAccessible(t, params(), answers)
-	if code := exitOf(t, err); code != cli.ExitOK {
+	if code := exitOf(t, err); code != app.ExitOK {
 		t.Fatalf("exit %d (%v); output:\n%s", code, err, out)
 	}
 	assertPlain(t, out)
@@ -214,7 +214,7 @@ func TestAccessibleSandboxWalk(t *testing.T) {
 	// Again, on the saved state: finished steps are checked, the key shown.
 	reveal = "yes"
 	out, err = walkAccessible(t, params(), answers)
-	if code := exitOf(t, err); code != cli.ExitOK {
+	if code := exitOf(t, err); code != app.ExitOK {
 		t.Fatalf("second walk: exit %d (%v); output:\n%s", code, err, out)
 	}
 	assertPlain(t, out)
@@ -234,8 +234,8 @@ func TestAccessibleSandboxWalk(t *testing.T) {
 		}
 		return ""
 	})
-	if code := exitOf(t, err); code != cli.ExitInterrupted {
-		t.Fatalf("Ctrl+C at the plan: exit %d (%v), want %d; output:\n%s", code, err, cli.ExitInterrupted, out)
+	if code := exitOf(t, err); code != app.ExitInterrupted {
+		t.Fatalf("Ctrl+C at the plan: exit %d (%v), want %d; output:\n%s", code, err, app.ExitInterrupted, out)
 	}
 	if strings.Contains(out, "== Run ==") {
 		t.Error("a run started after Ctrl+C")
@@ -250,15 +250,15 @@ func TestAccessiblePreflightFailedQuitIs2(t *testing.T) {
 		vals.Set(k, "https://127.0.0.1:1", steps.FromConfig)
 	}
 	vals.Set(steps.KeyDBURL, "postgres://nexus:"+goldenSecrets["db_password"]+"@127.0.0.1:1/nexus", steps.FromConfig)
-	p := cli.WizardParams{Values: vals, Store: steps.Store{Dir: t.TempDir()}, Accessible: true, Keyring: secrets.NewMemory()}
+	p := app.WizardParams{Values: vals, Store: steps.Store{Dir: t.TempDir()}, Accessible: true, Keyring: secrets.NewMemory()}
 	out, err := walkAccessible(t, p, func(prompt string) string {
 		if strings.HasPrefix(prompt, "What now?") {
 			return "quit"
 		}
 		return ""
 	})
-	if code := exitOf(t, err); code != cli.ExitUsage {
-		t.Fatalf("exit %d (%v), want %d; output:\n%s", code, err, cli.ExitUsage, out)
+	if code := exitOf(t, err); code != app.ExitUsage {
+		t.Fatalf("exit %d (%v), want %d; output:\n%s", code, err, app.ExitUsage, out)
 	}
 	assertPlain(t, out)
 	assertNoSecret(t, out)

@@ -15,18 +15,18 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // exitCode is the exit code of a final model's outcome (0 for none).
 func exitCode(t *testing.T, m *model) int {
 	t.Helper()
 	if m.outcome == nil {
-		return cli.ExitOK
+		return app.ExitOK
 	}
-	var ee *cli.ExitError
+	var ee *app.ExitError
 	if !errors.As(m.outcome, &ee) {
-		t.Fatalf("outcome %v is not a cli.ExitError", m.outcome)
+		t.Fatalf("outcome %v is not a app.ExitError", m.outcome)
 	}
 	return ee.Code
 }
@@ -48,7 +48,7 @@ func TestExitCtrlCOnTheFormIs130(t *testing.T) {
 	m := fixtureModel(t, 80, 24) // no saved state: the wizard opens on the form
 	h := newHarness(t, m, 80, 24, colorprofile.Ascii)
 	h.waitFor(10*time.Second, "Digital Channels URL")
-	wantExit(t, h.quit("ctrl+c"), cli.ExitInterrupted, "nothing was changed")
+	wantExit(t, h.quit("ctrl+c"), app.ExitInterrupted, "nothing was changed")
 }
 
 // A signal (the CLI's context ends) on the form: the same.
@@ -62,7 +62,7 @@ func TestExitSignalOnTheFormIs130(t *testing.T) {
 	h.tm.Send(ctxDoneMsg{}) // what Run's context.AfterFunc sends
 	fm := h.tm.FinalModel(t, teatest.WithFinalTimeout(20*time.Second))
 	h.done = true
-	wantExit(t, fm.(*model), cli.ExitInterrupted, "nothing was changed")
+	wantExit(t, fm.(*model), app.ExitInterrupted, "nothing was changed")
 }
 
 // failedPreflight places m on a preflight whose ops credentials check failed.
@@ -102,7 +102,7 @@ func TestExitAfterAFailedPreflightIs2(t *testing.T) {
 				h.press(c.keys[:len(c.keys)-1]...)
 				h.waitFor(10*time.Second, "GWS ops password")
 			}
-			wantExit(t, h.quit(c.keys[len(c.keys)-1]), cli.ExitUsage,
+			wantExit(t, h.quit(c.keys[len(c.keys)-1]), app.ExitUsage,
 				"preflight: 1 check failed", "Ops credentials accepted: GWS rejected", "Nothing was changed.")
 		})
 	}
@@ -120,7 +120,7 @@ func TestExitAfterARealFailedPreflightIs2(t *testing.T) {
 	m.pending = m.toPreflight()
 	h := newHarness(t, m, 80, 24, colorprofile.Ascii)
 	h.waitFor(50*time.Second, "nothing was changed")
-	wantExit(t, h.quit("q"), cli.ExitUsage, "preflight: ", "Nothing was changed.")
+	wantExit(t, h.quit("q"), app.ExitUsage, "preflight: ", "Nothing was changed.")
 }
 
 // q from the step menu, without running anything: nothing was attempted,
@@ -130,7 +130,7 @@ func TestExitFromTheStepMenu(t *testing.T) {
 	for _, c := range []struct {
 		key  string
 		code int
-	}{{"q", cli.ExitOK}, {"ctrl+c", cli.ExitInterrupted}} {
+	}{{"q", app.ExitOK}, {"ctrl+c", app.ExitInterrupted}} {
 		t.Run(c.key, func(t *testing.T) {
 			m := fixtureModel(t, 80, 24)
 			if err := m.store.Save(fixtureState(steps.IDTenant)); err != nil {
@@ -148,7 +148,7 @@ func TestExitFromThePlan(t *testing.T) {
 	for _, c := range []struct {
 		key  string
 		code int
-	}{{"q", cli.ExitOK}, {"ctrl+c", cli.ExitInterrupted}} {
+	}{{"q", app.ExitOK}, {"ctrl+c", app.ExitInterrupted}} {
 		t.Run(c.key, func(t *testing.T) {
 			m := fixtureModel(t, 80, 24)
 			sel, err := steps.Select(nil, nil, m.vals)
@@ -183,10 +183,10 @@ func TestExitAfterARun(t *testing.T) {
 		fail            bool
 		code            int
 	}{
-		{"ok q", "q", "Finished: 2 of 2 done", false, cli.ExitOK},
-		{"ok ctrl+c", "ctrl+c", "Finished: 2 of 2 done", false, cli.ExitOK},
-		{"failed q", "q", "failed; the state is saved", true, cli.ExitStepFailed},
-		{"failed ctrl+c", "ctrl+c", "failed; the state is saved", true, cli.ExitStepFailed},
+		{"ok q", "q", "Finished: 2 of 2 done", false, app.ExitOK},
+		{"ok ctrl+c", "ctrl+c", "Finished: 2 of 2 done", false, app.ExitOK},
+		{"failed q", "q", "failed; the state is saved", true, app.ExitStepFailed},
+		{"failed ctrl+c", "ctrl+c", "failed; the state is saved", true, app.ExitStepFailed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := fixtureModel(t, 80, 24)
@@ -197,7 +197,7 @@ func TestExitAfterARun(t *testing.T) {
 			h.waitFor(10*time.Second, c.wait)
 			fm := h.quit(c.key)
 			wantExit(t, fm, c.code)
-			if c.code == cli.ExitStepFailed && !strings.Contains(fm.outcome.Error(), "step second-step failed") {
+			if c.code == app.ExitStepFailed && !strings.Contains(fm.outcome.Error(), "step second-step failed") {
 				t.Errorf("outcome %v does not name the step", fm.outcome)
 			}
 		})
@@ -213,5 +213,5 @@ func TestExitAbandoningARunningStepIs130(t *testing.T) {
 	<-started
 	h.press("ctrl+c")
 	h.waitFor(10*time.Second, "Stop it?")
-	wantExit(t, h.quit("y"), cli.ExitInterrupted)
+	wantExit(t, h.quit("y"), app.ExitInterrupted)
 }

@@ -89,7 +89,15 @@ type formScreen struct {
 	queued  []tea.KeyPressMsg
 	navFrom huh.Field
 	navAt   time.Time
+	// inputs are the page's text fields and described what each shows as
+	// its description: update refreshes it as the value changes (huh's
+	// DescriptionFunc would read the value from another goroutine).
+	inputs    map[string]*huh.Input
+	described map[string]string
 }
+
+// refreshMsg makes huh lay out a page again after a description changed.
+type refreshMsg struct{}
 
 type (
 	pageDoneMsg struct {
@@ -341,6 +349,12 @@ func (f *formScreen) field(in steps.Input) huh.Field {
 	}
 	fi := huh.NewInput().Key(in.Key).Title(f.title(in)).Description(f.describe(in)).
 		Value(f.strs[in.Key]).Validate(f.validator(in))
+	if !f.accessible {
+		// update keeps the description in step with the value, so "(from
+		// the config file)" leaves as the user types another value.
+		f.inputs[in.Key] = fi
+		f.described[in.Key] = f.describe(in)
+	}
 	if in.Example != "" {
 		// "e.g." because a placeholder looks like a value once colour is gone.
 		fi = fi.Placeholder("e.g. " + in.Example)
@@ -461,6 +475,7 @@ func (f *formScreen) pageForm(focus string) (*huh.Form, int) {
 	p := f.pages[f.page]
 	var fields []huh.Field
 	f.keep = map[string]string{}
+	f.inputs, f.described = map[string]*huh.Input{}, map[string]string{}
 	if p.title == steps.GroupTenant {
 		if d, ok := f.disc[f.discKey()]; ok && d.err != "" {
 			hint := "Type the ID below, or press esc to go back and fix the Auth URL or the ops credentials."
@@ -547,6 +562,22 @@ func (f *formScreen) update(msg tea.Msg) tea.Cmd {
 	fm, cmd := f.form.Update(msg)
 	if hf, ok := fm.(*huh.Form); ok {
 		f.form = hf
+	}
+	changed := false
+	for key, fi := range f.inputs {
+		in, _ := steps.LookupInput(key)
+		if d := f.describe(in); d != f.described[key] {
+			f.described[key] = d
+			fi.Description(d)
+			changed = true
+		}
+	}
+	if changed {
+		if fm, _ := f.form.Update(refreshMsg{}); fm != nil {
+			if hf, ok := fm.(*huh.Form); ok {
+				f.form = hf
+			}
+		}
 	}
 	return cmd
 }

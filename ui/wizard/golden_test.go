@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -239,7 +240,7 @@ func TestGoldenScreens(t *testing.T) {
 // fill it exactly (no scrolling, no gaps).
 func TestScreensFitEverySize(t *testing.T) {
 	for _, c := range screenCases {
-		for _, sz := range []struct{ w, h int }{{60, 20}, {80, 24}, {100, 30}, {120, 40}, {200, 60}} {
+		for _, sz := range []struct{ w, h int }{{50, 14}, {60, 20}, {80, 24}, {100, 30}, {120, 40}, {200, 60}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", c.name, sz.w, sz.h), func(t *testing.T) {
 				m := fixtureModel(t, 80, 24)
 				c.setup(t, m)
@@ -254,6 +255,11 @@ func TestScreensFitEverySize(t *testing.T) {
 					if w := ansi.StringWidth(l); w > sz.w {
 						t.Errorf("line %d is %d cells wide (> %d): %q", i, w, sz.w, ansi.Strip(l))
 					}
+				}
+				// However narrow, the help bar keeps "? keys" and the way out.
+				bar := ansi.Strip(lines[len(lines)-1])
+				if !regexp.MustCompile(`(\?|f1) keys`).MatchString(bar) || !regexp.MustCompile(`(q|ctrl\+c) (quit|stop)`).MatchString(bar) {
+					t.Errorf("the help bar lost its way out at %dx%d: %q", sz.w, sz.h, bar)
 				}
 				assertNoSecret(t, out)
 			})

@@ -21,7 +21,7 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/pgserver"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 func init() {
@@ -217,7 +217,7 @@ func fixtureValues() steps.Values {
 // keyring holding the tenant's API key, sized w×h.
 func fixtureModel(t testing.TB, w, h int) *model {
 	t.Helper()
-	m := newModel(context.Background(), cli.WizardParams{Values: fixtureValues(), Store: steps.Store{Dir: t.TempDir()}})
+	m := newModel(context.Background(), app.WizardParams{Values: fixtureValues(), Store: steps.Store{Dir: t.TempDir()}})
 	kr := secrets.NewMemory()
 	kr.Set(context.Background(), secrets.Account(fixtureCC, secrets.NexusAPIKey), goldenSecrets["xapikey"])
 	kr.Set(context.Background(), steps.KeyringAccount(m.vals, steps.OutClientSecret), goldenSecrets["client_secret"])

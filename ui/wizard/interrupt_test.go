@@ -18,7 +18,7 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // Interrupted in the wizard at each step. The defect this family pins: a
@@ -183,7 +183,7 @@ func interruptedAt(t *testing.T, c interruptCase) {
 	m := h.quit("y")
 	m.finish() // as Run does: the run goroutine is done, the environment closed
 	held.release()
-	var exit *cli.ExitError
+	var exit *app.ExitError
 	if !errors.As(m.outcome, &exit) || exit.Code != 130 {
 		t.Errorf("outcome after the interrupt = %v, want exit 130 (interrupted)", m.outcome)
 	}

@@ -13,7 +13,7 @@ type keyMap struct {
 	Enter, Back, Help, Quit                 key.Binding
 
 	// form (typing fields: no single-letter keys here)
-	FormNext, FormPrev, FormBack, FormHelp, FormQuit key.Binding
+	FormNext, FormPrev, FormBack, FormHelp, FormQuit, FormPick key.Binding
 
 	// preflight
 	Fix, Recheck key.Binding
@@ -52,6 +52,9 @@ func newKeyMap() keyMap {
 		FormBack: b([]string{"esc"}, "esc", "previous page"),
 		FormHelp: b([]string{"f1"}, "f1", "keys"),
 		FormQuit: b([]string{"ctrl+c"}, "ctrl+c", "quit"),
+		// ↑/↓ move between a select's options; on a text field they do
+		// nothing, and k/j are letters, so the form never offers them.
+		FormPick: b([]string{"up", "down"}, "↑/↓", "choose an option"),
 
 		Fix:     b([]string{"enter"}, "enter", "fix the input"),
 		Recheck: b([]string{"r"}, "r", "check again"),

@@ -46,3 +46,33 @@ func TestCommandsAreNeverWrapped(t *testing.T) {
 		t.Errorf("panned right, the line does not start with ←: %q", v)
 	}
 }
+
+// The keyring remedy's commands, in a preflight failure, are each whole on
+// a line of their own; the prose between them wraps.
+func TestRemedyCommandsAreNeverWrapped(t *testing.T) {
+	msg := "keyring: no Secret Service on the D-Bus session bus. On a headless Linux box, start one: " +
+		"apt-get install gnome-keyring dbus-x11 libsecret-tools; " +
+		"dbus-run-session -- sh -c 'printf %s \"$P\" | gnome-keyring-daemon --unlock --components=secrets; exec bash' " +
+		"(then run nexus-onboard in that shell)"
+	cmds := []string{
+		"apt-get install gnome-keyring dbus-x11 libsecret-tools",
+		"dbus-run-session -- sh -c 'printf %s \"$P\" | gnome-keyring-daemon --unlock --components=secrets; exec bash'",
+	}
+	for _, w := range []int{40, 72, 200} {
+		lines := wrapStyled([]styled{{text: msg}}, w)
+		for _, c := range cmds {
+			found := false
+			for _, l := range lines {
+				if strings.TrimSpace(l) == c {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("width %d: %q is not whole on a line of its own:\n%s", w, c, strings.Join(lines, "\n"))
+			}
+		}
+		if !strings.Contains(strings.Join(lines, " "), "(then run nexus-onboard in that shell)") {
+			t.Errorf("width %d: the closing prose is lost:\n%s", w, strings.Join(lines, "\n"))
+		}
+	}
+}

@@ -279,8 +279,9 @@ func (p *preflightScreen) view(m *model) string {
 		b.WriteString(line + "\n")
 		switch {
 		case r.err != "" && i == sel:
-			for _, l := range wrap(r.err, w-8) {
-				b.WriteString("       " + stFail.Render(l) + "\n")
+			// Commands in it (a remedy) go whole on their own lines.
+			for _, l := range wrapStyled([]styled{{text: r.err, style: &stFail}}, w-8) {
+				b.WriteString("       " + l + "\n")
 			}
 		case r.err != "":
 			// Only the highlighted failure is told in full: the list must fit.
@@ -300,7 +301,7 @@ func (p *preflightScreen) view(m *model) string {
 		} else if _, ok := steps.LookupInput(r.key); ok {
 			b.WriteString(fmt.Sprintf("enter opens %s in the form; r checks again.", stBold.Render(r.key)))
 		} else {
-			b.WriteString("Fix it outside the wizard, then press r to check again.")
+			b.WriteString("Fix it outside the wizard, then press r to check again; q leaves this text whole in the terminal.")
 		}
 	}
 	return b.String()

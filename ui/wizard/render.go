@@ -169,7 +169,30 @@ func wrapStyled(lines []styled, w int) []string {
 }
 
 // commandRe finds the start of a command line suggested inside a message.
-var commandRe = regexp.MustCompile(`\b(?:nexus-onboard (?:run|secrets|reset|plan|steps|sandbox|inputs)|secret-tool (?:lookup|clear|store|search)) `)
+var commandRe = regexp.MustCompile(`\b(?:nexus-onboard (?:run|secrets|reset|plan|steps|sandbox|inputs|doctor|rotate|batch)|secret-tool (?:lookup|clear|store|search)|apt-get install|dbus-run-session --|security unlock-keychain|cmdkey /list|psql) `)
+
+// commandEnd is where a command that no parenthesis encloses ends: at a
+// "; " or " (" outside quotes (the next command, or prose about it), else
+// at the end of the text.
+func commandEnd(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == ';' && i+1 < len(s) && s[i+1] == ' ':
+			return i
+		case c == ' ' && i+1 < len(s) && s[i+1] == '(':
+			return i
+		}
+	}
+	return len(s)
+}
 
 // splitCommands lifts each command out of a message onto a line of its
 // own, noWrap and indented two more than the message; the prose before
@@ -184,7 +207,9 @@ func splitCommands(l styled) []styled {
 		return []styled{l}
 	}
 	indent := strings.Repeat(" ", len(l.text)-len(strings.TrimLeft(l.text, " ")))
-	start, end, rest := loc[0], len(l.text), ""
+	start := loc[0]
+	end := start + commandEnd(l.text[start:])
+	rest := l.text[end:]
 	if start > 0 {
 		if c := l.text[start-1]; c == '(' || c == '`' {
 			closer := ")"

@@ -15,7 +15,7 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // blockingStep stands for a step waiting on a slow server: it returns only
@@ -101,7 +101,7 @@ func TestUpdateAnswersWhileAStepRuns(t *testing.T) {
 	if _, ok := quit().(tea.QuitMsg); !ok {
 		t.Fatal("the program does not quit after the run stopped")
 	}
-	var ee *cli.ExitError
+	var ee *app.ExitError
 	if !errors.As(m.outcome, &ee) || ee.Code != 130 {
 		t.Errorf("outcome = %v, want exit 130", m.outcome)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // The key paths against the real sandbox (HTTPS with its own CA, a real
@@ -59,8 +59,8 @@ func startSandbox(t *testing.T, faults ...sandbox.Fault) *sandboxRun {
 }
 
 func (s *sandboxRun) model() *model {
-	m := newModel(context.Background(), cli.WizardParams{Values: s.vals.Clone(), Store: s.store,
-		Sandbox: &cli.SandboxInfo{AuthURL: s.sb.AuthURL, CCID: s.cc}})
+	m := newModel(context.Background(), app.WizardParams{Values: s.vals.Clone(), Store: s.store,
+		Sandbox: &app.SandboxInfo{AuthURL: s.sb.AuthURL, CCID: s.cc}})
 	m.retryDelay = 10 * time.Millisecond
 	return m
 }

@@ -29,13 +29,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/nexus-onboard/nexus-onboard/steps"
-	"github.com/nexus-onboard/nexus-onboard/ui/cli"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // Run opens the wizard on the terminal and returns when the user quits. The
-// error carries the exit code (cli.ExitError) of the README's table: see
+// error carries the exit code (app.ExitError) of the README's table: see
 // quitOutcome.
-func Run(ctx context.Context, p cli.WizardParams) error {
+func Run(ctx context.Context, p app.WizardParams) error {
 	if p.Accessible {
 		// Plain sequential text end to end: no full-screen program.
 		return runAccessible(ctx, p, os.Stdin, os.Stdout)
@@ -104,7 +104,7 @@ const (
 type model struct {
 	ctx        context.Context
 	rotate     bool // the next environment rotates the client secret (one run only)
-	params     cli.WizardParams
+	params     app.WizardParams
 	vals       steps.Values
 	store      steps.Store
 	accessible bool
@@ -185,7 +185,7 @@ func (w *warnings) all() []string {
 	return slices.Clone(w.list)
 }
 
-func newModel(ctx context.Context, p cli.WizardParams) *model {
+func newModel(ctx context.Context, p app.WizardParams) *model {
 	vals := p.Values
 	if vals.Get(steps.KeyClientID) == "" && vals.Source(steps.KeyClientID) == "" {
 		// Values built by hand (tests) may lack the defaults Load fills in.
@@ -379,11 +379,11 @@ func (m *model) quitOutcome() error {
 			if len(failed) > 1 {
 				what = fmt.Sprintf("%d checks", len(failed))
 			}
-			return &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("preflight: %s failed:\n%s\nNothing was changed.", what, strings.Join(lines, "\n"))}
+			return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("preflight: %s failed:\n%s\nNothing was changed.", what, strings.Join(lines, "\n"))}
 		}
 	}
 	if m.interrupted || m.ctx.Err() != nil {
-		return &cli.ExitError{Code: cli.ExitInterrupted, Err: errors.New("interrupted before any step ran: nothing was changed")}
+		return &app.ExitError{Code: app.ExitInterrupted, Err: errors.New("interrupted before any step ran: nothing was changed")}
 	}
 	return nil
 }
@@ -449,7 +449,7 @@ func (m *model) farewell() string {
 
 // exitError is an error with the process exit code the CLI uses.
 func exitError(code int, msg string) error {
-	return &cli.ExitError{Code: code, Err: errors.New(msg)}
+	return &app.ExitError{Code: code, Err: errors.New(msg)}
 }
 
 func (m *model) setNotice(kind noticeKind, format string, a ...any) {
@@ -689,7 +689,43 @@ func (m *model) helpView() string {
 	if m.fullHelp && len(k.full) > 0 {
 		return m.help.FullHelpView(k.full)
 	}
-	return m.help.ShortHelpView(k.short)
+	return m.shortHelpView(k.short)
+}
+
+// shortHelpView draws the help bar so that its last two bindings (every
+// screen ends with "? keys" and the way out) are always shown: when the
+// bar is too wide, the bindings just before them give way first, and "?"
+// still lists everything. Arrows and scrolling, which every user tries
+// anyway, give way before a screen's own actions.
+func (m *model) shortHelpView(short []key.Binding) string {
+	h := m.help
+	h.SetWidth(0)
+	bs := slices.Clone(short)
+	generic := func(b key.Binding) bool {
+		for _, g := range []key.Binding{m.keys.Nav, m.keys.Scroll, m.keys.Pan} {
+			if b.Help() == g.Help() {
+				return true
+			}
+		}
+		return false
+	}
+	for len(bs) > 2 && m.width > 0 && ansi.StringWidth(h.ShortHelpView(bs)) > m.width {
+		i := slices.IndexFunc(bs[:len(bs)-2], generic)
+		if i < 0 {
+			break
+		}
+		bs = slices.Delete(bs, i, i+1)
+	}
+	for {
+		v := h.ShortHelpView(bs)
+		if m.width <= 0 || ansi.StringWidth(v) <= m.width || len(bs) <= 2 {
+			if ansi.StringWidth(v) > m.width && m.width > 0 {
+				return ansi.Truncate(v, m.width, "…")
+			}
+			return v
+		}
+		bs = slices.Delete(bs, len(bs)-3, len(bs)-2)
+	}
 }
 
 // screenKeys are the bindings the current screen answers to.
@@ -700,7 +736,7 @@ func (m *model) screenKeys() helpKeys {
 	switch m.screen {
 	case scrForm:
 		short = []key.Binding{k.FormNext, k.FormPrev, k.FormBack, k.FormHelp, k.FormQuit}
-		full = [][]key.Binding{{k.FormNext, k.FormPrev, k.FormBack}, {m.keys.Up, m.keys.Down}, {k.FormHelp, k.FormQuit}}
+		full = [][]key.Binding{{k.FormNext, k.FormPrev, k.FormBack}, {k.FormPick}, {k.FormHelp, k.FormQuit}}
 	case scrPreflight:
 		short = m.pre.keys(m)
 		full = [][]key.Binding{short[:len(short)-3], {k.Back, k.Help, k.Quit}}
