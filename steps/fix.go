@@ -1,6 +1,10 @@
 package steps
 
-import "errors"
+import (
+	"errors"
+	"slices"
+	"strings"
+)
 
 // Fix names an action that repairs a failure, so that both faces can offer
 // it without reading error text. It is saved with the step's record.
@@ -42,7 +46,25 @@ func FixOf(err error) Fix {
 // rotateCommand is the command that rotates the client secret everywhere
 // it is kept, with this run's config and state.
 func rotateCommand(e *Env) string {
-	return e.Command("run", "--only", IDAuthClient+","+IDRegisterGWS, "--rotate-secret")
+	return e.Command("run", "--only", strings.Join(Rotation(nil), ","), "--rotate-secret")
+}
+
+// RotationStart is the step a rotation of the client secret starts with:
+// the one that makes the secret (and, with RotateSecret, gives the client
+// a new one).
+func RotationStart() string { return outputs[OutClientSecret].Producer }
+
+// Rotation lists the steps a rotation of the client secret runs, in
+// procedure order: the one that makes it, every step that holds a copy
+// (Holds), and the steps in then.
+func Rotation(then []string) []string {
+	var ids []string
+	for _, s := range All {
+		if s.ID == RotationStart() || slices.Contains(s.Holds, OutClientSecret) || slices.Contains(then, s.ID) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
 }
 
 // needsRotation wraps err with the rotation fix.
