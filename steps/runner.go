@@ -15,7 +15,6 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 )
 
-
 // Selection is the steps a run will walk, in procedure order.
 type Selection struct {
 	Steps  []Step

@@ -36,7 +36,6 @@ var tenant = Declare(Step{
 	Undo:    undoTenant,
 })
 
-
 func apiKeyAccount(e *Env) string { return e.Account(OutAPIKey) }
 
 // The tenant has no Check: Digital Channels documents no read of a tenant,
