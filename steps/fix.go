@@ -2,6 +2,7 @@ package steps
 
 import (
 	"errors"
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 	"slices"
 	"strings"
 )
@@ -15,6 +16,9 @@ const (
 	// FixRotateSecret: give the existing Auth client a new secret (run
 	// --rotate-secret), then write it to nex_gapis (register-gws).
 	FixRotateSecret Fix = "rotate-secret"
+	// FixCAFile: the server's certificate is signed by a CA this machine
+	// does not trust: give that CA as ca_file.
+	FixCAFile Fix = "ca-file"
 )
 
 // FixableError is a failure that Fix repairs; Command is the command line
@@ -39,6 +43,9 @@ func FixOf(err error) Fix {
 	var fe *FixableError
 	if errors.As(err, &fe) {
 		return fe.Fix
+	}
+	if httpx.IsUntrusted(err) {
+		return FixCAFile
 	}
 	return ""
 }
