@@ -1,6 +1,11 @@
 package steps
 
-import "errors"
+import (
+	"errors"
+	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+	"slices"
+	"strings"
+)
 
 // Fix names an action that repairs a failure, so that both faces can offer
 // it without reading error text. It is saved with the step's record.
@@ -11,6 +16,9 @@ const (
 	// FixRotateSecret: give the existing Auth client a new secret (run
 	// --rotate-secret), then write it to nex_gapis (register-gws).
 	FixRotateSecret Fix = "rotate-secret"
+	// FixCAFile: the server's certificate is signed by a CA this machine
+	// does not trust: give that CA as ca_file.
+	FixCAFile Fix = "ca-file"
 )
 
 // FixableError is a failure that Fix repairs; Command is the command line
@@ -36,13 +44,34 @@ func FixOf(err error) Fix {
 	if errors.As(err, &fe) {
 		return fe.Fix
 	}
+	if httpx.IsUntrusted(err) {
+		return FixCAFile
+	}
 	return ""
 }
 
 // rotateCommand is the command that rotates the client secret everywhere
 // it is kept, with this run's config and state.
 func rotateCommand(e *Env) string {
-	return e.Command("run", "--only", IDAuthClient+","+IDRegisterGWS, "--rotate-secret")
+	return e.Command("run", "--only", strings.Join(Rotation(nil), ","), "--rotate-secret")
+}
+
+// RotationStart is the step a rotation of the client secret starts with:
+// the one that makes the secret (and, with RotateSecret, gives the client
+// a new one).
+func RotationStart() string { return outputs[OutClientSecret].Producer }
+
+// Rotation lists the steps a rotation of the client secret runs, in
+// procedure order: the one that makes it, every step that holds a copy
+// (Holds), and the steps in then.
+func Rotation(then []string) []string {
+	var ids []string
+	for _, s := range All {
+		if s.ID == RotationStart() || slices.Contains(s.Holds, OutClientSecret) || slices.Contains(then, s.ID) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
 }
 
 // needsRotation wraps err with the rotation fix.

@@ -8,9 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nexus-onboard/nexus-onboard/clients/gws"
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
-	"github.com/nexus-onboard/nexus-onboard/clients/nexusdb"
 	"github.com/nexus-onboard/nexus-onboard/clients/redact"
 )
 
@@ -120,70 +118,6 @@ func (e *Env) planCCID() string {
 	return phCCID
 }
 
-func planContactCenter(e *Env) []Planned {
-	return []Planned{planned(e, "list the contact centers", e.Auth.ContactCentersRequest())}
-}
-
-func planAuthClient(e *Env) []Planned {
-	id := e.In.Get(KeyClientID)
-	oc := gws.NexusClient(id, phSecret, e.In.Get(KeyNexusURL))
-	ps := []Planned{planned(e, "does the client exist?", e.Auth.GetClientRequest(id))}
-	if e.Opts.RotateSecret {
-		return append(ps, planned(e, "if it exists (--rotate-secret): give it a new secret", e.Auth.UpdateClientRequest(oc)))
-	}
-	return append(ps, planned(e, "if it does not: create it", e.Auth.CreateClientRequest(oc)))
-}
-
-func planVerifyClient(e *Env) []Planned {
-	return []Planned{planned(e, "client_credentials grant with the stored secret", e.Auth.ClientCredentialsTokenRequest(e.In.Get(KeyClientID), phSecret))}
-}
-
-func planRegisterGWS(e *Env) []Planned {
-	if e.In.Get(KeyDBURL) == "" {
-		return []Planned{{Note: "db_url is not set: the step prints this SQL for you to run with psql (manual)",
-			SQL: nexusdb.ManualSQL(e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), clientSecretAccount(e))}}
-	}
-	return []Planned{{
-		Note: "on " + e.Redactor.URL(e.In.Get(KeyDBURL)) + ", in one transaction with bound parameters",
-		SQL: fmt.Sprintf("SELECT id, clientsecret FROM nex_gapis WHERE url = '%s' AND clientid = '%s';\n"+
-			"-- no row:\nINSERT INTO nex_gapis (url, clientid, apikey, clientsecret, created) VALUES ('%s', '%s', 'NA', '%s', now());\n"+
-			"-- a row with another secret:\nUPDATE nex_gapis SET clientsecret = '%s' WHERE url = '%s' AND clientid = '%s';",
-			e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), redact.Mask, redact.Mask, e.In.Get(KeyGWSURL), e.In.Get(KeyClientID)),
-	}}
-}
-
-func planChatServiceURI(e *Env) []Planned {
-	cc := e.planCCID()
-	return []Planned{
-		planned(e, "read the current settings", e.Auth.SettingsRequest(cc)),
-		planned(e, "unless chat-service-uri already has this value", e.Auth.CreateSettingRequest(cc, gws.Setting{Name: chatSettingName, Location: "/", Value: e.In.Get(KeyNexusURL)})),
-	}
-}
-
-func planTenantToken(e *Env) []Planned {
-	return []Planned{planned(e, "password grant; the token stays in memory",
-		e.Auth.PasswordTokenRequest(e.In.Get(KeyClientID), phSecret, TenantUsername(e.planCCID(), e.In.Get(KeyTenantUser)), e.In.Get(KeyTenantPass)))}
-}
-
-func planUCSService(e *Env) []Planned {
-	return []Planned{planned(e, "create the PlatformUCS service", e.Nexus.ProvisionUCSRequest(e.planCCID(), e.In.Get(KeyUCSAPIKey), e.In.Get(KeyUCSURL)))}
-}
-
-func planTenant(e *Env) []Planned {
-	t := tenantBody(e)
-	t.ID = e.planCCID()
-	return []Planned{planned(e, "every run: \"already exists\" means done (no read API)", e.Nexus.ProvisionTenantRequest(phToken, t))}
-}
-
-func planDesignerEnv(e *Env) []Planned {
-	var b strings.Builder
-	b.WriteString("-- manual, in Agent Setup: Environment tenant > Transactions > List \"DesignerEnv\" (name and alias)\n")
-	for _, kv := range DesignerEnv(redact.Mask + " (the tenant's Nexus API key)") {
-		fmt.Fprintf(&b, "--   %-8s = %s\n", kv[0], kv[1])
-	}
-	return []Planned{{Note: "nothing is sent: the tool shows these values", SQL: strings.TrimRight(b.String(), "\n")}}
-}
-
 // CheckAll runs the read-only checks of the selected steps, to tell which are
 // already done before anything changes (the wizard's plan screen). Steps
 // without a check, and checks that fail, report "".
@@ -194,10 +128,10 @@ func CheckAll(ctx context.Context, e *Env, sel Selection) map[string]Status {
 			out[st.ID] = StatusSkipped
 			continue
 		}
-		if st.Check == nil {
+		if !st.HasCheck() {
 			continue
 		}
-		if done, _, err := st.Check(ctx, e); err == nil && done {
+		if done, _, err := st.CheckDone(ctx, e); err == nil && done {
 			out[st.ID] = StatusAlreadyDone
 		}
 	}

@@ -63,33 +63,26 @@ func Report(in Values, records []*Record, r *redact.Redactor, now time.Time) str
 }
 
 func writeExchangeMD(b *strings.Builder, x httpx.Exchange) {
-	fmt.Fprintf(b, "\n```http\n%s %s\n", x.Method, x.URL)
-	writeHeaders(b, x.RequestHeader)
+	fmt.Fprintf(b, "\n```http\n%s\n", x.RequestLine())
+	for _, l := range httpx.HeaderLines(x.RequestHeader) {
+		b.WriteString(l + "\n")
+	}
 	if x.RequestBody != "" {
 		fmt.Fprintf(b, "\n%s\n", httpx.Pretty(x.RequestBody))
 	}
 	b.WriteString("```\n\n")
 	if x.Status == 0 {
-		fmt.Fprintf(b, "No answer after %s (attempt %d): %s\n", x.Duration.Round(time.Millisecond), x.Attempt, x.Error)
+		b.WriteString(strings.ToUpper(x.Outcome()[:1]) + x.Outcome()[1:] + "\n")
 		return
 	}
-	fmt.Fprintf(b, "```http\nHTTP %d  (%s, attempt %d)\n", x.Status, x.Duration.Round(time.Millisecond), x.Attempt)
-	writeHeaders(b, x.ResponseHeader)
+	fmt.Fprintf(b, "```http\nHTTP %s\n", x.Outcome())
+	for _, l := range httpx.HeaderLines(x.ResponseHeader) {
+		b.WriteString(l + "\n")
+	}
 	if x.ResponseBody != "" {
 		fmt.Fprintf(b, "\n%s\n", httpx.Pretty(x.ResponseBody))
 	}
 	b.WriteString("```\n")
-}
-
-func writeHeaders(b *strings.Builder, h map[string][]string) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(b, "%s: %s\n", k, strings.Join(h[k], ", "))
-	}
 }
 
 func mdCell(s string) string {

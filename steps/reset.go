@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/nexus-onboard/nexus-onboard/clients/gws"
-	"github.com/nexus-onboard/nexus-onboard/clients/nexusdb"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 )
 
@@ -38,13 +36,11 @@ type UndoResult struct {
 	Error  string
 }
 
-// resettable lists the steps reset knows, in the order it undoes them.
-var resettable = []string{IDDesignerEnv, IDTenant, IDUCSService, IDChatServiceURI, IDRegisterGWS, IDAuthClient}
-
 // ResetPlan lists what reset would remove for the state of a contact
-// center. only limits it to some steps; nil means everything, plus the
-// state file itself.
+// center: each step's undo, the steps in reverse order. only limits it to
+// some steps; nil means everything, plus the state file itself.
 func ResetPlan(e *Env, st *State, only []string) ([]Undo, error) {
+	resettable := Resettable()
 	for _, id := range only {
 		if !slices.Contains(resettable, id) {
 			return nil, fmt.Errorf("reset knows no step %q (it can undo: %s)", id, strings.Join(resettable, ", "))
@@ -56,82 +52,17 @@ func ResetPlan(e *Env, st *State, only []string) ([]Undo, error) {
 	if reason := refuseReason(st, st.CCID, ""); reason != "" {
 		return nil, &StateError{Reason: reason}
 	}
-	want := func(id string) bool { return len(only) == 0 || slices.Contains(only, id) }
-	cc := strings.ToLower(st.CCID)
 	var out []Undo
-	ran := func(id string) bool {
-		r := st.Steps[id]
-		return r != nil && (r.Status == StatusManual || r.Status == StatusDone || r.Status == StatusAlreadyDone)
-	}
-	if want(IDDesignerEnv) && ran(IDDesignerEnv) {
-		out = append(out, Undo{Step: IDDesignerEnv, Manual: true,
-			What: "if you entered them: remove baseurl, password and url from the DesignerEnv transaction in Agent Setup"})
-	}
-	if want(IDTenant) {
-		if id, ok := st.Created[CreatedTenant]; ok {
-			out = append(out, Undo{Step: IDTenant, Manual: true,
-				What: fmt.Sprintf("Digital Channels documents no API to delete a tenant: ask its administrator to remove tenant %s (%s)", id, e.In.Get(KeyTenantName))})
-		}
-		if acct := secrets.Account(cc, secrets.NexusAPIKey); storedHere(st, OutAPIKey, acct) {
-			out = append(out, keyringUndo(IDTenant, acct, IDTenant))
-		}
-	}
-	if want(IDUCSService) && ran(IDUCSService) && st.Steps[IDUCSService].Status == StatusDone {
-		out = append(out, Undo{Step: IDUCSService, Manual: true,
-			What: "no documented API removes the PlatformUCS service: ask the Digital Channels administrator if it must go"})
-	}
-	if want(IDChatServiceURI) {
-		if v, ok := st.Created[CreatedSetting]; ok {
-			out = append(out, Undo{Step: IDChatServiceURI, Needs: opsNeeds,
-				What: fmt.Sprintf("delete the contact center setting chat-service-uri, if it still is %s", v),
-				Plan: []Planned{
-					planned(e, "find the setting", e.Auth.SettingsRequest(cc)),
-					planned(e, "only if its value is still ours", e.Auth.DeleteSettingRequest(cc, "<setting id>")),
-				},
-				run: func(ctx context.Context, e *Env) (string, error) { return undoSetting(ctx, e, cc, v) }})
-		}
-	}
-	if want(IDRegisterGWS) {
-		if row, ok := st.Created[CreatedGapiRow]; ok {
-			// The client id holds no space (badClientID); the URL may.
-			i := strings.LastIndexByte(row, ' ')
-			url, id := row[:i], row[i+1:]
-			u := Undo{Step: IDRegisterGWS, What: fmt.Sprintf("delete the nex_gapis row for %s / %s, if it still holds our secret", url, id)}
-			if e.In.Get(KeyDBURL) == "" {
-				u.Manual = true
-				u.What = "db_url is not set: run with psql: " + manualDelete(url, id)
-			} else {
-				u.Needs = []string{KeyDBURL}
-				u.Plan = []Planned{{Note: "in one statement, bound parameters", SQL: manualDelete(url, id) + " -- only rows whose clientsecret is the one in the keyring"}}
-				u.run = func(ctx context.Context, e *Env) (string, error) { return undoGapi(ctx, e, url, id) }
-			}
-			out = append(out, u)
-		}
-	}
-	if want(IDAuthClient) {
-		if id, ok := st.Created[CreatedAuthClient]; ok {
-			out = append(out, Undo{Step: IDAuthClient, Needs: opsNeeds,
-				What: "delete the Auth client " + id + ", if the secret in the keyring proves it is the one this tool created",
-				Plan: []Planned{
-					planned(e, "does the client exist?", e.Auth.GetClientRequest(id)),
-					planned(e, "is it ours? the client secret in the keyring must get a token", e.Auth.ClientCredentialsTokenRequest(id, phKeyringSecret)),
-					planned(e, "only if it is ours", e.Auth.DeleteClientRequest(id)),
-				},
-				run: func(ctx context.Context, e *Env) (string, error) { return undoClient(ctx, e, id) }})
-		}
-		// The client secret proves the client and the nex_gapis row are
-		// ours: it stays while either could not be removed.
-		// It is the entry undoClient read as the proof (Env.Output).
-		acct := KeyringAccount(e.In, OutClientSecret)
-		if acct == "" {
-			acct = secrets.Account(cc, secrets.ClientSecret)
-		}
-		if storedHere(st, OutClientSecret, acct) {
-			out = append(out, keyringUndo(IDAuthClient, acct, IDAuthClient, IDRegisterGWS))
+	for _, step := range slices.Backward(All) {
+		if len(only) == 0 || slices.Contains(only, step.ID) {
+			out = append(out, step.behaviour().undo(e, st)...)
 		}
 	}
 	return out, nil
 }
+
+// ccLower is the state's contact center id as keyring accounts spell it.
+func (st *State) ccLower() string { return strings.ToLower(st.CCID) }
 
 // storedHere reports whether the state says this tool stored the secret
 // output name under acct: its origin record, or, in a state written before
@@ -169,34 +100,6 @@ func keyringUndo(step, acct string, keepFor ...string) Undo {
 		}}
 }
 
-func manualDelete(url, id string) string {
-	return fmt.Sprintf("DELETE FROM %s WHERE url = '%s' AND clientid = '%s';", nexusdb.Table, strings.ReplaceAll(url, "'", "''"), strings.ReplaceAll(id, "'", "''"))
-}
-
-func undoSetting(ctx context.Context, e *Env, cc, ours string) (string, error) {
-	set, err := e.Auth.Settings(ctx, cc)
-	if err != nil {
-		return "", err
-	}
-	for _, s := range set {
-		if s.Name != chatSettingName {
-			continue
-		}
-		if s.Value != ours {
-			return "left alone: chat-service-uri is now " + s.Value + ", not the value this tool set", nil
-		}
-		// An empty id would make the DELETE one of the collection.
-		if why := badSegmentID(s.ID); why != "" {
-			return "", fmt.Errorf("the contact center lists chat-service-uri with an id that %s, which cannot name that one setting: nothing was deleted; remove the setting in GWS if it must go", why)
-		}
-		if err := e.Auth.DeleteSetting(ctx, cc, s.ID); err != nil && !errors.Is(err, gws.ErrNotFound) {
-			return "", err
-		}
-		return "deleted chat-service-uri", nil
-	}
-	return "already gone", nil
-}
-
 // badSegmentID says why an id from a server cannot be sent as exactly one
 // URL path segment, or "".
 func badSegmentID(id string) string {
@@ -211,69 +114,6 @@ func badSegmentID(id string) string {
 		return "holds control characters"
 	}
 	return ""
-}
-
-// undoClient deletes the Auth client the state names, once it is proven
-// ours: it exists and accepts the client secret in the keyring (a
-// client_credentials token). A client the keyring's secret does not open
-// may be someone else's of the same id: it is left alone.
-func undoClient(ctx context.Context, e *Env, id string) (string, error) {
-	if why := badClientID(id); why != "" {
-		return "", fmt.Errorf("the state names the Auth client %q, which %s: nothing was deleted", clip(id), why)
-	}
-	if _, err := e.Auth.GetClient(ctx, id); errors.Is(err, gws.ErrNotFound) {
-		return "already gone", nil
-	} else if err != nil {
-		return "", err
-	}
-	secret, ok, err := e.Output(ctx, OutClientSecret)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		return "left alone: the keyring holds no client secret, so nothing proves client " + id + " is the one this tool created; delete it in GWS if it is", nil
-	}
-	if _, err := e.Auth.ClientCredentialsToken(ctx, id, secret); err != nil {
-		if refused(err) {
-			return "left alone: client " + id + " does not accept the client secret in the keyring, so it is not (or no longer) the one this tool created; delete it in GWS if it must go", nil
-		}
-		return "", err
-	}
-	if err := e.Auth.DeleteClient(ctx, id); err != nil {
-		if errors.Is(err, gws.ErrNotFound) {
-			return "already gone", nil
-		}
-		return "", err
-	}
-	return "deleted client " + id, nil
-}
-
-func undoGapi(ctx context.Context, e *Env, url, id string) (string, error) {
-	secret, ok, err := e.Output(ctx, OutClientSecret)
-	if err != nil {
-		return "", err
-	}
-	db, err := e.database(ctx)
-	if err != nil {
-		return "", err
-	}
-	rows, err := db.FindGapis(ctx, url, id)
-	if err != nil {
-		return "", err
-	}
-	if len(rows) == 0 {
-		return "already gone", nil
-	}
-	for _, r := range rows {
-		if !ok || r.ClientSecret != secret {
-			return "left alone: the row holds a secret this tool does not know (rotated or made by someone else)", nil
-		}
-	}
-	n, err := db.DeleteGapis(ctx, url, id)
-	if err != nil {
-		return "", err
-	}
-	return "deleted " + Plural(int(n), "row"), nil
 }
 
 // Reset carries out the plan in order. Failures are recorded and the rest
@@ -308,28 +148,40 @@ func Reset(ctx context.Context, e *Env, store Store, st *State, plan []Undo, all
 		results = append(results, res)
 	}
 	for _, u := range plan {
-		if failed[u.Step] {
-			continue
-		}
-		delete(st.Steps, u.Step)
-		switch u.Step {
-		case IDAuthClient:
-			delete(st.Created, CreatedAuthClient)
-			delete(st.Steps, IDVerifyClient)
-			delete(st.Secrets, OutClientSecret)
-		case IDRegisterGWS:
-			delete(st.Created, CreatedGapiRow)
-		case IDChatServiceURI:
-			delete(st.Created, CreatedSetting)
-		case IDTenant:
-			delete(st.Created, CreatedTenant)
-			delete(st.Secrets, OutAPIKey)
+		if !failed[u.Step] {
+			forget(st, u.Step)
 		}
 	}
 	if all && len(failed) == 0 {
 		return results, store.Delete(st.CCID)
 	}
 	return results, store.Save(st)
+}
+
+// forget drops from the state what an undone step made: its record, its
+// Created records and the origins of the secrets it made, and the records
+// of the read-only steps that read those secrets (verify-client's proof is
+// gone with the client).
+func forget(st *State, id string) {
+	delete(st.Steps, id)
+	step, ok := Lookup(id)
+	if !ok {
+		return
+	}
+	for _, k := range step.Creates {
+		delete(st.Created, k)
+	}
+	for _, o := range step.Makes {
+		if o.Where != InKeyring {
+			continue
+		}
+		delete(st.Secrets, o.Name)
+		for _, reader := range All {
+			if reader.ReadOnly && slices.Contains(reader.Uses, o.Name) {
+				delete(st.Steps, reader.ID)
+			}
+		}
+	}
 }
 
 // ResetRequired lists the input keys a reset plan needs.

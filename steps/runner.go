@@ -15,14 +15,6 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 )
 
-// Reset-relevant records kept in State.Created.
-const (
-	CreatedAuthClient = "auth_client"
-	CreatedGapiRow    = "gapi_row"
-	CreatedSetting    = "chat_service_uri"
-	CreatedTenant     = "tenant"
-)
-
 // Selection is the steps a run will walk, in procedure order.
 type Selection struct {
 	Steps  []Step
@@ -495,9 +487,12 @@ func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {
 	// An intent left by an earlier run means a write of that run may have
 	// landed: work found done now (or "already exists") is that write's.
 	earlier := r.intent(st.ID) != nil
+	does := st.behaviour()
+	var seen any // what the last check observed, for Intends and Run
 	for n := 1; n <= attempts; n++ {
-		if st.Check != nil {
-			done, res, err := st.Check(ctx, r.Env)
+		if does.hasCheck() {
+			done, res, obs, err := does.check(ctx, r.Env)
+			seen = obs
 			if err != nil {
 				if httpx.IsTransient(err) && n < attempts && sleep(ctx, delay) {
 					lastErr = err
@@ -520,14 +515,12 @@ func (r *Runner) attempt(ctx context.Context, st Step) (Result, error) {
 				return res, nil
 			}
 		}
-		if st.Intends != nil {
-			if intent := st.Intends(r.Env); len(intent) > 0 {
-				if err := r.recordIntent(st.ID, intent); err != nil {
-					return Result{}, err
-				}
+		if intent := does.intends(r.Env, seen); len(intent) > 0 {
+			if err := r.recordIntent(st.ID, intent); err != nil {
+				return Result{}, err
 			}
 		}
-		res, err := st.Run(ctx, r.Env)
+		res, err := does.run(ctx, r.Env, seen)
 		if err == nil {
 			intent := r.takeIntent(st.ID)
 			if ran || earlier {

@@ -112,6 +112,13 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // Hint says what the user can do about this failure.
 func (e *RequestError) Hint() string { return e.hint }
 
+// IsUntrusted reports whether err is a server certificate signed by a CA
+// this machine does not trust: the fix is a CA file (ca_file).
+func IsUntrusted(err error) bool {
+	var re *RequestError
+	return errors.As(err, &re) && re.kind == failTLS && re.hint == hintUntrusted
+}
+
 // IsTransient reports whether err is a failure that may pass on its own:
 // connection errors, timeouts, 429, 502, 503 and 504. For a POST such an
 // error may mean the server did process the request: check before retrying.

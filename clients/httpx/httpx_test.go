@@ -127,6 +127,11 @@ func TestTLSTrust(t *testing.T) {
 			if IsTransient(err) {
 				t.Fatalf("certificate error must not be transient: %v", err)
 			}
+			// Only an unknown CA is repaired by a CA file: a decision on
+			// the error's type, never its text.
+			if got, want := IsUntrusted(err), tt.wantHint == hintUntrusted; got != want {
+				t.Fatalf("IsUntrusted = %v, want %v (%v)", got, want, err)
+			}
 			if n := len(rec.all()); n != 1 {
 				t.Fatalf("certificate error retried: %d attempts", n)
 			}

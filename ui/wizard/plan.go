@@ -208,7 +208,7 @@ func (p *planScreen) view(m *model) string {
 			mk, word = stDim.Render("· "), "not selected"
 		case r.skipWhy != "":
 			mk, word = mark(steps.StatusSkipped, ""), "skipped"
-		case p.checking && r.step.Check != nil:
+		case p.checking && r.step.HasCheck():
 			mk, word = mark(steps.StatusRunning, m.spinFrame()), "checking"
 		case r.status == steps.StatusAlreadyDone:
 			mk, word = mark(steps.StatusDone, ""), string(steps.StatusAlreadyDone)
