@@ -32,7 +32,7 @@ var registerGWS = Declare(Step{
 		if rec.Outputs[OutSQL] == "" {
 			return nil
 		}
-		return &ManualWork{Title: "Register GWS in nex_gapis: run this with psql against the Digital Channels database", SQL: rec.Outputs[OutSQL]}
+		return &ManualWork{Title: "Run this with psql against the Digital Channels database", SQL: rec.Outputs[OutSQL]}
 	},
 }, Does[gapiSeen]{
 	Check:   checkRegisterGWS,

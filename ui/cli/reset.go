@@ -41,7 +41,7 @@ It shows the plan first and asks for confirmation (or --yes).`,
 		},
 	}
 	opts.register(cmd.Flags())
-	cmd.Flags().StringSliceVar(&opts.only, "only", nil, "undo only these `STEPS` ("+strings.Join([]string{steps.IDAuthClient, steps.IDRegisterGWS, steps.IDChatServiceURI, steps.IDTenant}, ", ")+", …)")
+	cmd.Flags().StringSliceVar(&opts.only, "only", nil, "undo only these `STEPS` ("+strings.Join(steps.Resettable(), ", ")+")")
 	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
 }

@@ -31,9 +31,14 @@ func writeJSON(w io.Writer, records []*steps.Record, reveal string) error {
 		if outs == nil {
 			outs = map[string]string{}
 		}
-		if r.ID == steps.IDDesignerEnv && reveal != "" {
-			outs = cloneMap(outs)
-			outs["password"] = reveal
+		if reveal != "" {
+			// The revealed key takes the place of the value it is.
+			for _, v := range manualValues(r) {
+				if v.Secret == steps.OutAPIKey {
+					outs = cloneMap(outs)
+					outs[v.Name] = reveal
+				}
+			}
 		}
 		doc.Steps = append(doc.Steps, jsonStep{ID: r.ID, Status: r.Status, DurationMS: r.DurationMS, Outputs: outs, Error: r.Error, Warning: r.Warning})
 	}
@@ -84,27 +89,40 @@ func writeSummary(w io.Writer, records []*steps.Record, env *steps.Env, reveal s
 	fmt.Fprintf(w, "\n%s\n", ranLine(len(records)-len(notRun), len(records), elapsed))
 }
 
-// writeManual tells what a manual step asks of the user: the SQL of
-// register-gws, the DesignerEnv values.
+// manualValues are the values a manual record asks the user to enter.
+func manualValues(r *steps.Record) []steps.ManualValue {
+	if m := steps.ManualOf(r); m != nil {
+		return m.Values
+	}
+	return nil
+}
+
+// writeManual tells what a manual step asks of the user (steps.ManualOf):
+// SQL to run, or values to enter, a secret masked unless revealed.
 func writeManual(w io.Writer, r *steps.Record, env *steps.Env, reveal string) {
-	switch r.ID {
-	case steps.IDRegisterGWS:
-		fmt.Fprintln(w, "    Run this with psql against the Digital Channels database:")
-		for _, line := range strings.Split(r.Outputs["sql"], "\n") {
+	m := steps.ManualOf(r)
+	if m == nil {
+		return
+	}
+	fmt.Fprintf(w, "    %s:\n", m.Title)
+	if m.SQL != "" {
+		for _, line := range strings.Split(m.SQL, "\n") {
 			fmt.Fprintln(w, "      "+line)
 		}
-	case steps.IDDesignerEnv:
-		key := "****  (" + env.Command("run", "--only", steps.IDDesignerEnv, "--reveal") + " shows it)"
-		switch {
-		case reveal != "":
-			key = reveal
-		case r.Warning != "":
-			key = "(no API key known to be this tenant's: see the warning above)"
+	}
+	for _, v := range m.Values {
+		val := v.Value
+		if v.Secret != "" {
+			switch {
+			case reveal != "":
+				val = reveal
+			case r.Warning != "":
+				val = "(no API key known to be this tenant's: see the warning above)"
+			default:
+				val = "****  (" + env.Command("run", "--only", r.ID, "--reveal") + " shows it)"
+			}
 		}
-		fmt.Fprintln(w, "    Agent Setup > Environment tenant > Transactions: List \"DesignerEnv\" (name and alias):")
-		for _, kv := range steps.DesignerEnv(key) {
-			fmt.Fprintf(w, "      %-8s %s\n", kv[0], kv[1])
-		}
+		fmt.Fprintf(w, "      %-8s %s\n", v.Name, val)
 	}
 }
 
