@@ -27,7 +27,7 @@ type Diagnosis struct {
 	// Fix is a command that repairs the drift, runnable as printed; "" for none.
 	Fix string `json:"fix"`
 	// SQL is a read-only psql script to check by hand (no db_url).
-	SQL string `json:"sql,omitempty"`
+	SQL string `json:"-"`
 }
 
 // Doctor checks, live and read-only, whether the work of every step is
