@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 	"github.com/nexus-onboard/nexus-onboard/ui/cli"
 	"github.com/nexus-onboard/nexus-onboard/ui/wizard"
 )
@@ -25,14 +26,14 @@ func main() {
 	// A go install or go run build has no -ldflags: its module version and
 	// VCS revision come from the build information instead.
 	v, c, d := cli.BuildVersion(version, commit, date, debug.ReadBuildInfo)
-	app := &cli.App{
+	a := &cli.App{
 		Version:      v,
 		Commit:       c,
 		Date:         d,
 		StartSandbox: startSandbox,
 		Wizard:       wizard.Run,
 	}
-	os.Exit(app.Main(os.Args[1:]))
+	os.Exit(a.Main(os.Args[1:]))
 }
 
 // startSandbox runs the built-in sandbox with a throwaway database when
@@ -40,12 +41,12 @@ func main() {
 // sandbox gets its own random contact center id and tenant name, so that
 // sandboxes (and their keyring entries and state, which are per contact
 // center) never meet.
-func startSandbox(ctx context.Context, dir string) (*cli.SandboxInfo, error) {
+func startSandbox(ctx context.Context, dir string) (*app.SandboxInfo, error) {
 	sb, err := sandbox.Start(ctx, sandbox.Options{WithDB: true, Dir: dir, RandomIdentity: true})
 	if err != nil {
 		return nil, err
 	}
-	return &cli.SandboxInfo{
+	return &app.SandboxInfo{
 		AuthURL: sb.AuthURL, GWSURL: sb.GWSURL, NexusURL: sb.NexusURL, UCSURL: sb.UCSURL,
 		DBURL: sb.DBURL, DBNote: sb.DBNote, ConfigPath: sb.ConfigFile, CCID: sb.CCID, Faults: sb.Faults.String,
 		Close: sb.Close,

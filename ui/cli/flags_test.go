@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // writeConfig writes a config file with the given mode and returns its path.
@@ -79,7 +80,7 @@ func TestBooleanInputsAreBooleanFlags(t *testing.T) {
 	}
 	// A boolean flag takes no separate argument: the old `--x true` form
 	// leaves "true" as an argument, which the commands refuse (exit 2).
-	if r := runCLI(t, nil, "steps", "--insecure-skip-verify", "true"); r.code != ExitUsage {
+	if r := runCLI(t, nil, "steps", "--insecure-skip-verify", "true"); r.code != app.ExitUsage {
 		t.Errorf("--insecure-skip-verify true: exit %d, want 2\n%s", r.code, r.stderr)
 	}
 }
@@ -139,16 +140,16 @@ func TestBooleanFlagsInPlan(t *testing.T) {
 	state := t.TempDir()
 	base := []string{"plan", "--config", cfg, "--state-dir", state, "--only", "chat-service-uri"}
 	r := runCLI(t, nil, append(base, "--allow-http-loopback", "--auth-url", "http://127.0.0.1:8080")...)
-	if r.code != ExitOK || !strings.Contains(r.stdout, "http://127.0.0.1:8080/environment/v3/contact-centers/") {
+	if r.code != app.ExitOK || !strings.Contains(r.stdout, "http://127.0.0.1:8080/environment/v3/contact-centers/") {
 		t.Errorf("--allow-http-loopback --auth-url http://127.0.0.1:8080: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = runCLI(t, []string{"NEXUS_ONBOARD_ALLOW_HTTP_LOOPBACK=1"}, append(base, "--allow-http-loopback=false", "--auth-url", "http://127.0.0.1:8080")...)
-	if r.code != ExitUsage || !strings.Contains(r.stderr, "auth_url: must use https") {
+	if r.code != app.ExitUsage || !strings.Contains(r.stderr, "auth_url: must use https") {
 		t.Errorf("--allow-http-loopback=false over the environment: exit %d\n%s", r.code, r.stderr)
 	}
 	for _, bad := range []string{"maybe", "yes"} {
 		r = runCLI(t, []string{"NEXUS_ONBOARD_INSECURE_SKIP_VERIFY=" + bad}, base...)
-		if r.code != ExitUsage || !strings.Contains(r.stderr, "insecure_skip_verify: must be true or false") {
+		if r.code != app.ExitUsage || !strings.Contains(r.stderr, "insecure_skip_verify: must be true or false") {
 			t.Errorf("NEXUS_ONBOARD_INSECURE_SKIP_VERIFY=%s: exit %d\n%s", bad, r.code, r.stderr)
 		}
 	}
@@ -177,7 +178,7 @@ var secretFlags = func() []string {
 
 func TestHelpFitsAndShowsSecretFlagsOnlyWhereUsed(t *testing.T) {
 	paths := append([][]string{{}, {"completion"}, {"completion", "bash"}, {"help"}},
-		commandPaths((&App{}).rootCommand(), nil)...)
+		commandPaths(newCmdRoot(&App{}), nil)...)
 	// Commands that send the secrets have their flags; no other has.
 	usesSecrets := map[string]bool{"": true, "run": true, "reset": true}
 	seen := map[string]bool{}
@@ -188,7 +189,7 @@ func TestHelpFitsAndShowsSecretFlagsOnlyWhereUsed(t *testing.T) {
 		}
 		seen[name] = true
 		r := runCLI(t, nil, append(slices.Clone(path), "--help")...)
-		if r.code != ExitOK {
+		if r.code != app.ExitOK {
 			t.Errorf("%s --help: exit %d\n%s", name, r.code, r.stderr)
 			continue
 		}
@@ -239,7 +240,7 @@ func TestHelpFitsAndShowsSecretFlagsOnlyWhereUsed(t *testing.T) {
 		t.Errorf("steps --help lists a password flag:\n%s", r.stdout)
 	}
 	// The secret flags are not there at all, not just hidden.
-	if r := runCLI(t, nil, "plan", "--tenant-password", "x"); r.code != ExitUsage || !strings.Contains(r.stderr, "unknown flag: --tenant-password") {
+	if r := runCLI(t, nil, "plan", "--tenant-password", "x"); r.code != app.ExitUsage || !strings.Contains(r.stderr, "unknown flag: --tenant-password") {
 		t.Errorf("plan --tenant-password: exit %d\n%s", r.code, r.stderr)
 	}
 }
@@ -248,7 +249,7 @@ func TestHelpFitsAndShowsSecretFlagsOnlyWhereUsed(t *testing.T) {
 // variable, kind, default, secret or not, and help.
 func TestInputsListsEveryInput(t *testing.T) {
 	r := runCLI(t, nil, "inputs")
-	if r.code != ExitOK {
+	if r.code != app.ExitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	flat := strings.Join(strings.Fields(r.stdout), " ")
@@ -272,7 +273,7 @@ func TestInputsListsEveryInput(t *testing.T) {
 			t.Errorf("inputs line %d is %d columns: %s", i+1, n, line)
 		}
 	}
-	if h := runCLI(t, nil, "help", "inputs"); h.code != ExitOK || !strings.Contains(h.stdout, "nexus-onboard inputs") {
+	if h := runCLI(t, nil, "help", "inputs"); h.code != app.ExitOK || !strings.Contains(h.stdout, "nexus-onboard inputs") {
 		t.Errorf("help inputs: exit %d\n%s", h.code, h.stdout)
 	}
 }
@@ -314,7 +315,7 @@ func TestVersionFallsBackOnBuildInfo(t *testing.T) {
 			}
 			var out strings.Builder
 			a := &App{Version: v, Commit: c, Date: d, Stdout: &out, Stderr: &out, Environ: []string{}}
-			if code := a.Main([]string{"version"}); code != ExitOK || out.String() != tc.want+"\n" {
+			if code := a.Main([]string{"version"}); code != app.ExitOK || out.String() != tc.want+"\n" {
 				t.Errorf("version: exit %d, %q", code, out.String())
 			}
 		})
@@ -337,7 +338,7 @@ func TestConfigFileThatCannotBeUsedIsReportedAlone(t *testing.T) {
 		for _, cmd := range [][]string{{"run"}, {"plan"}, {"steps"}, {"reset", "--yes"}, {}} {
 			args := append(slices.Clone(cmd), "--config", tc.path, "--state-dir", t.TempDir())
 			r := runCLI(t, nil, args...)
-			if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "1 input problem:") || strings.Contains(r.stderr, "required") {
+			if r.code != app.ExitUsage || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "1 input problem:") || strings.Contains(r.stderr, "required") {
 				t.Errorf("%s, %v: exit %d, want 2 with only %q\n%s", name, cmd, r.code, tc.want, r.stderr)
 			}
 		}
@@ -346,7 +347,7 @@ func TestConfigFileThatCannotBeUsedIsReportedAlone(t *testing.T) {
 	// and reported together.
 	cfg := writeConfig(t, "tenant_nmae: x\ngws_url: https://g\n", 0o600)
 	r := runCLI(t, nil, "plan", "--config", cfg, "--state-dir", t.TempDir())
-	if r.code != ExitUsage || !strings.Contains(r.stderr, "line 1: unknown key: did you mean tenant_name?") || !strings.Contains(r.stderr, "auth_url: required") {
+	if r.code != app.ExitUsage || !strings.Contains(r.stderr, "line 1: unknown key: did you mean tenant_name?") || !strings.Contains(r.stderr, "auth_url: required") {
 		t.Errorf("unknown key: exit %d\n%s", r.code, r.stderr)
 	}
 }
@@ -402,7 +403,7 @@ func TestReadableConfigWarnsOnlyWithSecrets(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := writeConfig(t, tc.body, tc.mode)
 			r := runCLI(t, nil, "steps", "--config", cfg, "--state-dir", t.TempDir())
-			if r.code != ExitOK {
+			if r.code != app.ExitOK {
 				t.Fatalf("exit %d\n%s", r.code, r.stderr)
 			}
 			if got := strings.Contains(r.stderr, warning); got != tc.warn {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 const (
@@ -75,8 +77,8 @@ func TestRefusedStateIsExit2InEveryCommand(t *testing.T) {
 				{"run", "--config", cfg},
 			} {
 				r := runCLI(t, env, args...)
-				if r.code != ExitUsage {
-					t.Errorf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", args, r.code, ExitUsage, r.stdout, r.stderr)
+				if r.code != app.ExitUsage {
+					t.Errorf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", args, r.code, app.ExitUsage, r.stdout, r.stderr)
 					continue
 				}
 				if !strings.Contains(r.stderr, path) {
@@ -91,7 +93,7 @@ func TestStepsShowsAStateWithNullRecords(t *testing.T) {
 	dir, _, _ := stateWorld(t, `{"version":1,"cc_id":"`+stateCC+`","steps":{"tenant":null,"auth-client":{"id":"auth-client","status":"done","error":""},"designer-env":null},"created":{}}`)
 	for _, output := range []string{"text", "json"} {
 		r := runCLI(t, []string{"NEXUS_ONBOARD_STATE_DIR=" + dir}, "steps", "--output", output, "--cc-id", stateCC)
-		if r.code != ExitOK || !strings.Contains(r.stdout, "auth-client") || !strings.Contains(r.stdout, "tenant") {
+		if r.code != app.ExitOK || !strings.Contains(r.stdout, "auth-client") || !strings.Contains(r.stdout, "tenant") {
 			t.Errorf("%s: exit %d\n%s\n%s", output, r.code, r.stdout, r.stderr)
 		}
 		if !strings.Contains(r.stderr, "ignored") {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
 // Invalid timeouts are usage errors (exit 2) that name the flag, before
@@ -29,8 +30,8 @@ func TestTimeoutFlagsUsage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			a := &App{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Environ: append([]string{"NEXUS_ONBOARD_STATE_DIR=" + t.TempDir()}, tt.environ...)}
-			if code := a.Main(tt.args); code != ExitUsage {
-				t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitUsage, stderr.String())
+			if code := a.Main(tt.args); code != app.ExitUsage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, app.ExitUsage, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), tt.want) {
 				t.Fatalf("stderr lacks %q:\n%s", tt.want, stderr.String())
