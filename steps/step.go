@@ -43,6 +43,11 @@ type Step struct {
 	// what this tool made, which reset may remove. Reset forgets them once
 	// the step's undo succeeded.
 	Creates []string
+	// Audit is the step's drift check where its own check cannot tell
+	// (doctor): read-only. nil: doctor uses the check, or runs a
+	// read-only step.
+	// It returns nil to leave the step to the default.
+	Audit func(ctx context.Context, e *Env, st *State) *Diagnosis
 	// Manual is the work a manual record of the step asks of the user
 	// (SQL to run, values to enter), typed, for both faces to show.
 	Manual func(rec *Record) *ManualWork

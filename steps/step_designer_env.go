@@ -41,6 +41,9 @@ var designerEnv = Declare(Step{
 		}
 		return w
 	},
+	Audit: func(context.Context, *Env, *State) *Diagnosis {
+		return &Diagnosis{Status: HealthManual, Detail: "no API: in Agent Setup, check that the DesignerEnv transaction has baseurl " + designerBaseURL + ", url " + designerURL + " and the tenant's Nexus API key as password"}
+	},
 }, Does[none]{
 	Run: runDesignerEnv,
 	Undo: func(e *Env, st *State) []Undo {

@@ -28,6 +28,14 @@ var registerGWS = Declare(Step{
 	Holds:       []string{OutClientSecret},
 	Creates:     []string{CreatedGapiRow},
 	Plan:        planRegisterGWS,
+	Audit: func(_ context.Context, e *Env, _ *State) *Diagnosis {
+		if e.In.Get(KeyDBURL) != "" {
+			return nil // the check reads nex_gapis
+		}
+		return &Diagnosis{Status: HealthManual,
+			Detail: "db_url is not set: check nex_gapis by hand with this read-only SQL (psql; the secret is read from the keyring)",
+			SQL:    nexusdb.ManualCheckSQL(e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), clientSecretAccount(e))}
+	},
 	Manual: func(rec *Record) *ManualWork {
 		if rec.Outputs[OutSQL] == "" {
 			return nil

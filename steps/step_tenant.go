@@ -30,6 +30,7 @@ var tenant = Declare(Step{
 		t.ID = e.planCCID()
 		return []Planned{planned(e, "every run: \"already exists\" means done (no read API)", e.Nexus.ProvisionTenantRequest(phToken, t))}
 	},
+	Audit: auditTenant,
 }, Does[none]{
 	Intends: func(e *Env, _ none) map[string]string { return map[string]string{CreatedTenant: e.CCID()} },
 	Run:     runTenant,
@@ -130,4 +131,25 @@ func undoTenant(e *Env, st *State) []Undo {
 		out = append(out, keyringUndo(IDTenant, acct, IDTenant))
 	}
 	return out
+}
+
+// auditTenant: Digital Channels documents no read of a tenant, so doctor
+// tells what it can: whether the last run provisioned it, and whether the
+// keyring holds an API key known to be this tenant's.
+func auditTenant(ctx context.Context, e *Env, st *State) *Diagnosis {
+	if st != nil {
+		if r := st.Steps[IDTenant]; r == nil || !r.Status.OK() {
+			return &Diagnosis{Status: HealthDrift, Detail: "the last run did not provision the tenant", Fix: e.Command("run", "--only", IDTenant)}
+		}
+	}
+	_, found, ours, why, err := TenantKey(ctx, e)
+	switch {
+	case err != nil:
+		return &Diagnosis{Status: HealthError, Detail: e.Redactor.Error(err)}
+	case !found:
+		return &Diagnosis{Status: HealthDrift, Detail: why + "; Digital Channels returns the key only when it creates the tenant: " + storeKeyHint(e)}
+	case !ours:
+		return &Diagnosis{Status: HealthDrift, Detail: why, Fix: e.Command("secrets", "delete", apiKeyAccount(e))}
+	}
+	return &Diagnosis{Status: HealthOK, Detail: "provisioned by the last run; its API key is in the keyring (Digital Channels has no read API for tenants)"}
 }

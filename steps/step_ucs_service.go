@@ -25,6 +25,9 @@ var ucsService = Declare(Step{
 	Plan: func(e *Env) []Planned {
 		return []Planned{planned(e, "create the PlatformUCS service", e.Nexus.ProvisionUCSRequest(e.planCCID(), e.In.Get(KeyUCSAPIKey), e.In.Get(KeyUCSURL)))}
 	},
+	Audit: func(_ context.Context, e *Env, _ *State) *Diagnosis {
+		return &Diagnosis{Status: HealthManual, Detail: "Digital Channels has no read API for provisioning services: check with its administrator that the PlatformUCS service of contact center " + e.CCID() + " points at " + e.In.Get(KeyUCSURL)}
+	},
 }, Does[none]{
 	Run: runUCSService,
 	Undo: func(e *Env, st *State) []Undo {
