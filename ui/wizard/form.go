@@ -61,6 +61,7 @@ type discovery struct {
 }
 
 type formScreen struct {
+	sh       *session
 	pages    []formPage
 	page     int
 	strs     map[string]*string
@@ -461,7 +462,7 @@ func (f *formScreen) build(focus string) tea.Cmd {
 			func(err error) tea.Msg { return pageDoneMsg{gen: gen, err: err} })
 	}
 	f.form = form
-	f.resize(f.width, f.height)
+	f.SetSize(f.width, f.height)
 	cmds := []tea.Cmd{form.Init()}
 	for i := 0; i < focusIdx; i++ {
 		cmds = append(cmds, form.NextField())
@@ -516,7 +517,7 @@ func (f *formScreen) pageTitle() string {
 	return fmt.Sprintf("Page %d of %d: %s", f.number(f.page), f.visiblePages(), f.pages[f.page].title)
 }
 
-func (f *formScreen) resize(w, h int) {
+func (f *formScreen) SetSize(w, h int) {
 	f.width, f.height = w, h
 	if f.form == nil || w == 0 {
 		return
@@ -582,7 +583,7 @@ func (f *formScreen) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-func (f *formScreen) view() string {
+func (f *formScreen) View() string {
 	var b strings.Builder
 	var crumbs []string
 	for i := range f.pages {
@@ -621,43 +622,16 @@ func (f *formScreen) view() string {
 
 // --- the model's side -------------------------------------------------------
 
-// enterForm opens the form from another screen: a fresh form over the
-// current values (discoveries and the advanced choice kept), at a page and
-// field, with a message saying why.
-func (m *model) enterForm(page int, focus, notice string) tea.Cmd {
-	m.fromMenu = false // esc from what follows comes back here
-	m.screen = scrForm
-	m.fullHelp = false
-	old := m.form
-	m.form = newFormScreen(m.vals, m.requiredFor, m.accessible)
-	if old != nil {
-		m.form.disc = old.disc
-		m.form.advanced = old.advanced
-	}
-	f := m.form
-	f.notice = notice
-	if old == nil && m.params.Sandbox != nil {
-		f.intro = "Sandbox: every value is pre-filled. Press enter through the pages; nothing changes before you confirm the plan."
-		if n := m.params.KeyringNote; n != "" {
-			f.intro += " Note: " + n + "."
-		}
-		if sb := m.params.Sandbox; sb.DBURL == "" {
-			f.intro += " No PostgreSQL here (" + sb.DBNote + "): register-gws will show its SQL as a manual step; install PostgreSQL (apt-get install postgresql) to see it run."
-		}
-	}
-	f.resize(m.bodySize())
-	if page < 0 || page >= len(f.pages) {
-		page = 0
-	}
-	if f.pages[page].title == advancedPage {
-		f.advanced = true
-	}
-	return f.open(m.ctx, page, focus)
-}
+func (f *formScreen) takesText()    {}
+func (f *formScreen) Busy() bool    { return f.discovering }
+func (f *formScreen) Crumb() string { return "Inputs" }
 
-// enterFormAt opens the form on the field of an input, with a message.
-func (m *model) enterFormAt(key, notice string) tea.Cmd {
-	return m.enterForm(formPagesIndex(key), key, notice)
+func (f *formScreen) Keys() helpKeys {
+	k := f.sh.keys
+	return helpKeys{
+		short: []key.Binding{k.FormNext, k.FormPrev, k.FormBack, k.FormHelp, k.FormQuit},
+		full:  [][]key.Binding{{k.FormNext, k.FormPrev, k.FormBack}, {k.FormPick}, {k.FormHelp, k.FormQuit}},
+	}
 }
 
 func formPagesIndex(key string) int {
@@ -671,19 +645,12 @@ func formPagesIndex(key string) int {
 	return 0
 }
 
-// requiredFor lists the inputs the next run needs with these values.
-func (m *model) requiredFor(v steps.Values) []string {
-	sel, err := steps.Select(m.only, nil, v)
-	if err != nil {
-		return nil
-	}
-	return sel.Required(v)
-}
-
-func (m *model) updateForm(msg tea.Msg) tea.Cmd {
-	f := m.form
+// Update feeds the page's form and takes what comes back: a page done,
+// contact centers discovered.
+func (f *formScreen) Update(msg tea.Msg) tea.Cmd {
+	m := f.sh
 	if km, ok := msg.(tea.KeyPressMsg); ok {
-		return m.formKey(km)
+		return f.formKey(km)
 	}
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
@@ -698,7 +665,7 @@ func (m *model) updateForm(msg tea.Msg) tea.Cmd {
 		switch {
 		case msg.gen != f.gen:
 		case m.ctx.Err() != nil:
-			return m.quit()
+			return m.goTo(quitMsg{})
 		case msg.err != nil:
 			f.notice = "The prompts stopped: " + msg.err.Error()
 			cmd = f.open(m.ctx, f.page, "")
@@ -711,12 +678,12 @@ func (m *model) updateForm(msg tea.Msg) tea.Cmd {
 				}
 			}
 			f.maskDSNs()
-			cmd = m.nextPage()
+			cmd = f.nextPage()
 		}
 	default:
 		cmd = f.update(msg)
 	}
-	return tea.Batch(cmd, m.flushKeys())
+	return tea.Batch(cmd, f.flushKeys())
 }
 
 // Keys typed faster than huh moves between fields (a paste, tmux, a fast
@@ -734,14 +701,14 @@ func (f *formScreen) holding() bool {
 	return f.form == nil || f.discovering || f.navFrom != nil || (f.form != nil && f.form.State != huh.StateNormal)
 }
 
-func (m *model) formKey(km tea.KeyPressMsg) tea.Cmd {
-	f := m.form
+func (f *formScreen) formKey(km tea.KeyPressMsg) tea.Cmd {
+	m := f.sh
 	if f.holding() {
 		f.queued = append(f.queued, km)
 		return nil
 	}
 	if key.Matches(km, m.keys.FormBack) {
-		return m.prevPage()
+		return f.prevPage()
 	}
 	before := f.form.GetFocusedField()
 	cmd := f.update(km)
@@ -751,10 +718,10 @@ func (m *model) formKey(km tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
-// flushKeys replays held keys once the form takes them again.
-func (m *model) flushKeys() tea.Cmd {
-	f := m.form
-	if m.screen != scrForm || m.form != f {
+// flushKeys replays held keys once the form takes them again; keys held
+// when the form is left are dropped.
+func (f *formScreen) flushKeys() tea.Cmd {
+	if f.sh.leaving() {
 		f.queued = nil
 		return nil
 	}
@@ -762,8 +729,8 @@ func (m *model) flushKeys() tea.Cmd {
 	for len(f.queued) > 0 && !f.holding() {
 		k := f.queued[0]
 		f.queued = f.queued[1:]
-		cmds = append(cmds, m.formKey(k))
-		if m.screen != scrForm || m.form != f {
+		cmds = append(cmds, f.formKey(k))
+		if f.sh.leaving() {
 			f.queued = nil
 			break
 		}
@@ -771,25 +738,25 @@ func (m *model) flushKeys() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *model) nextPage() tea.Cmd {
-	f := m.form
+func (f *formScreen) nextPage() tea.Cmd {
+	m := f.sh
 	f.notice, f.intro = "", ""
 	m.clearNotice()
 	if next := f.step(1); next >= 0 {
 		return f.open(m.ctx, next, "")
 	}
-	return m.submitForm()
+	return f.submitForm()
 }
 
-func (m *model) prevPage() tea.Cmd {
-	f := m.form
+func (f *formScreen) prevPage() tea.Cmd {
+	m := f.sh
 	if f.discovering {
 		f.discCancel()
 		f.discovering = false
 	}
 	if f.page == 0 {
 		if m.state != nil && len(m.state.Steps) > 0 {
-			return m.toMenu()
+			return m.goTo(goMenuMsg{})
 		}
 		m.setNotice(noticeInfo, "This is the first page; ctrl+c quits.")
 		return nil
@@ -800,8 +767,9 @@ func (m *model) prevPage() tea.Cmd {
 
 // submitForm takes the values and validates them all at once; the first
 // problem sends the user back to its field.
-func (m *model) submitForm() tea.Cmd {
-	vals := m.form.values()
+func (f *formScreen) submitForm() tea.Cmd {
+	m := f.sh
+	vals := f.values()
 	sel, err := steps.Select(m.only, nil, vals)
 	if err != nil {
 		m.setNotice(noticeErr, "%s", err.Error())
@@ -812,7 +780,6 @@ func (m *model) submitForm() tea.Cmd {
 		for _, p := range ps {
 			lines = append(lines, p.Error())
 		}
-		f := m.form
 		f.notice = strings.Join(lines, "; ")
 		page := f.pageOf(ps[0].Key)
 		if page < 0 {
@@ -824,12 +791,12 @@ func (m *model) submitForm() tea.Cmd {
 		return f.open(m.ctx, page, ps[0].Key)
 	}
 	m.vals = vals
-	m.form.base = vals
-	if m.env != nil && !m.running() {
+	f.base = vals
+	if m.env != nil && !m.runActive {
 		m.env.Close()
 		m.env = nil
 	}
-	return m.toPreflight()
+	return m.goTo(goPreflightMsg{})
 }
 
 // accessibleForm runs one page as huh's plain prompts on the terminal,
