@@ -223,10 +223,10 @@ func (f *formScreen) fieldErrors() []string {
 	}
 	var lines []string
 	for _, err := range f.form.Errors() {
-		lines = append(lines, wrap("✗ "+err.Error(), f.width)...)
+		lines = append(lines, wrap(symFail+" "+err.Error(), f.width)...)
 	}
 	if len(lines) > errorLines {
-		lines = append(lines[:errorLines-1], "✗ …and more on this page")
+		lines = append(lines[:errorLines-1], symFail+" …and more on this page")
 	}
 	return lines
 }

@@ -18,11 +18,8 @@ import (
 type menuScreen struct {
 	sh     *session
 	cursor int
-	pane   pane
-	wide   bool
-	listW  int
-	w, h   int
-	state  *steps.State
+	listPane
+	state *steps.State
 	// confirmRotate: R was pressed once on a step whose fix is a new
 	// client secret; the next R rotates.
 	confirmRotate bool
@@ -36,7 +33,7 @@ func (mn *menuScreen) rotatable() bool {
 }
 
 func newMenuScreen(m *session) *menuScreen {
-	return &menuScreen{sh: m, pane: newPane(), cursor: -1}
+	return &menuScreen{sh: m, listPane: listPane{pane: newPane()}, cursor: -1}
 }
 
 // open shows the latest saved state; the first time, on the first failed step.
@@ -76,8 +73,7 @@ func (mn *menuScreen) record(id string) *steps.Record {
 }
 
 func (mn *menuScreen) SetSize(w, h int) {
-	mn.w, mn.h = w, h
-	mn.wide, mn.listW = mn.pane.place(w, h, 57, len(steps.All), 4)
+	mn.place(w, h, 57, len(steps.All), 4)
 	mn.refresh()
 }
 
@@ -207,13 +203,7 @@ func (mn *menuScreen) View() string {
 		}
 		list.WriteString(line + "\n")
 	}
-	if mn.wide {
-		b.WriteString(sideBySide(list.String(), mn.pane.view(), mn.listW, mn.h-2, stDim.Render(" │ ")))
-		return b.String()
-	}
-	b.WriteString(list.String())
-	b.WriteString(stDim.Render(strings.Repeat("─", mn.w)) + "\n")
-	b.WriteString(mn.pane.view())
+	b.WriteString(mn.render(list.String()))
 	return b.String()
 }
 

@@ -32,10 +32,7 @@ type planScreen struct {
 	checking bool
 	cancel   context.CancelFunc
 	texts    map[string][]styled
-	pane     pane
-	wide     bool
-	listW    int
-	w, h     int
+	listPane
 }
 
 type planChecksMsg struct {
@@ -48,7 +45,7 @@ const wideWidth = 110
 
 // newPlanScreen lays out the plan of sel; the already-done checks are still to come.
 func newPlanScreen(m *session, sel steps.Selection) *planScreen {
-	p := &planScreen{sh: m, gen: m.nextGen(), sel: sel, checking: true, texts: map[string][]styled{}, pane: newPane()}
+	p := &planScreen{sh: m, gen: m.nextGen(), sel: sel, checking: true, texts: map[string][]styled{}, listPane: listPane{pane: newPane()}}
 	for _, st := range steps.All {
 		r := planRow{step: st, selected: sel.Has(st.ID), pulled: slices.Contains(sel.Pulled, st.ID)}
 		if st.Skip != nil {
@@ -89,8 +86,7 @@ func (p *planScreen) Keys() helpKeys {
 }
 
 func (p *planScreen) SetSize(w, h int) {
-	p.w, p.h = w, h
-	p.wide, p.listW = p.pane.place(w, h, 46, len(p.rows), 4)
+	p.place(w, h, 46, len(p.rows), 4)
 	p.refresh()
 }
 
@@ -214,12 +210,6 @@ func (p *planScreen) View() string {
 	}
 	var b strings.Builder
 	b.WriteString(stBold.Render(title) + "\n\n")
-	if p.wide {
-		b.WriteString(sideBySide(list.String(), p.pane.view(), p.listW, p.h-2, stDim.Render(" │ ")))
-		return b.String()
-	}
-	b.WriteString(list.String())
-	b.WriteString(stDim.Render(strings.Repeat("─", p.w)) + "\n")
-	b.WriteString(p.pane.view())
+	b.WriteString(p.render(list.String()))
 	return b.String()
 }

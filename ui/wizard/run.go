@@ -50,10 +50,7 @@ type runScreen struct {
 	rest  []string
 	cc    string
 	plans map[string][]styled
-	pane  pane
-	wide  bool
-	listW int
-	w, h  int
+	listPane
 }
 
 type (
@@ -73,7 +70,7 @@ type (
 // newRunScreen lays out the run screen for sel, every step pending; the
 // plan's texts are reused where the plan made them.
 func newRunScreen(m *session, sel steps.Selection, planTexts map[string][]styled) *runScreen {
-	r := &runScreen{sh: m, sel: sel, follow: true, pane: newPane(), plans: map[string][]styled{}, cc: m.vals.Get(steps.KeyCCID)}
+	r := &runScreen{sh: m, sel: sel, follow: true, listPane: listPane{pane: newPane()}, plans: map[string][]styled{}, cc: m.vals.Get(steps.KeyCCID)}
 	for _, st := range sel.Steps {
 		r.rows = append(r.rows, runRow{step: st})
 		if planTexts[st.ID] != nil {
@@ -185,7 +182,7 @@ func (r *runScreen) event(msg runEventMsg) {
 		}
 		row.lines = append(row.lines, exchangeLines(ev.Exchange)...)
 	case steps.EventNote:
-		row.lines = append(row.lines, styled{text: "⚠ " + ev.Text, style: &stWarn})
+		row.lines = append(row.lines, styled{text: symWarn + " " + ev.Text, style: &stWarn})
 	case steps.EventFinish:
 		row.rec = ev.Record
 		row.status = ev.Record.Status
@@ -446,8 +443,7 @@ func (r *runScreen) startRunIDs(ids []string) tea.Cmd {
 }
 
 func (r *runScreen) SetSize(w, h int) {
-	r.w, r.h = w, h
-	r.wide, r.listW = r.pane.place(w, h, 48, len(r.rows), 3)
+	r.place(w, h, 48, len(r.rows), 3)
 	r.refresh()
 }
 
@@ -472,7 +468,7 @@ func (r *runScreen) previewLines(row *runRow) []styled {
 	out := []styled{{text: row.step.ID + " · " + row.step.Title, style: &stBold}}
 	switch {
 	case row.userSkipped:
-		out = append(out, styled{text: "↷ skipped by you; the state keeps its last outcome.", style: &stDim})
+		out = append(out, styled{text: symSkip + " skipped by you; the state keeps its last outcome.", style: &stDim})
 	case row.status == "":
 		out = append(out, styled{text: "Not started yet. It will send:", style: &stDim})
 		if p := r.plans[row.step.ID]; len(p) > 2 {
@@ -593,9 +589,9 @@ func (r *runScreen) title() string {
 	case r.err == nil:
 		return stOK.Render(clip(r.finishedTitle(), r.w))
 	case r.failed != "":
-		return stFail.Render(fmt.Sprintf("✗ Stopped at %s", r.failed))
+		return stFail.Render(fmt.Sprintf("%s Stopped at %s", symFail, r.failed))
 	}
-	return stFail.Render("✗ Stopped")
+	return stFail.Render(symFail + " Stopped")
 }
 
 // finishedTitle counts what a run that ended without error did, and never
@@ -611,7 +607,7 @@ func (r *runScreen) finishedTitle() string {
 			done++
 		}
 	}
-	t := fmt.Sprintf("✓ Finished: %d of %d done", done, len(r.rows))
+	t := fmt.Sprintf("%s Finished: %d of %d done", symOK, done, len(r.rows))
 	if skipped > 0 {
 		t += fmt.Sprintf("; %d skipped by you", skipped)
 	}
@@ -657,12 +653,6 @@ func (r *runScreen) View() string {
 	}
 	var b strings.Builder
 	b.WriteString(r.title() + "\n\n")
-	if r.wide {
-		b.WriteString(sideBySide(list.String(), r.pane.view(), r.listW, r.h-2, stDim.Render(" │ ")))
-		return b.String()
-	}
-	b.WriteString(list.String())
-	b.WriteString(stDim.Render(strings.Repeat("─", r.w)) + "\n")
-	b.WriteString(r.pane.view())
+	b.WriteString(r.render(list.String()))
 	return b.String()
 }

@@ -127,19 +127,19 @@ func (s *summaryScreen) lines(w int) []string {
 	}
 	switch {
 	case failed != "":
-		out = append(out, styled{text: fmt.Sprintf("✗ Not finished: %s failed (m opens the step menu to re-run it)", failed), style: &stFail})
+		out = append(out, styled{text: fmt.Sprintf("%s Not finished: %s failed (m opens the step menu to re-run it)", symFail, failed), style: &stFail})
 	case len(s.recs) < len(steps.All) || notRun > 0:
 		out = append(out, styled{text: fmt.Sprintf("%d of %d steps have run for contact center %s", len(s.recs)-notRun, len(steps.All), cc), style: &stWarn})
 	case len(manual) > 0:
 		// Not complete while a step is the user's to do.
-		out = append(out, styled{text: fmt.Sprintf("✋ %d of %d steps done for contact center %s; %d for you to do by hand (%s), below.",
-			ok, len(steps.All), cc, len(manual), strings.Join(manual, ", ")), style: &stWarn})
+		out = append(out, styled{text: fmt.Sprintf("%s %d of %d steps done for contact center %s; %d for you to do by hand (%s), below.",
+			symManual, ok, len(steps.All), cc, len(manual), strings.Join(manual, ", ")), style: &stWarn})
 		manual = nil
 	default:
-		out = append(out, styled{text: "✓ Onboarding complete for contact center " + cc, style: &stOK})
+		out = append(out, styled{text: symOK + " Onboarding complete for contact center " + cc, style: &stOK})
 	}
 	if len(manual) > 0 {
-		out = append(out, styled{text: fmt.Sprintf("✋ For you to do by hand, below: %s.", strings.Join(manual, ", ")), style: &stWarn})
+		out = append(out, styled{text: fmt.Sprintf("%s For you to do by hand, below: %s.", symManual, strings.Join(manual, ", ")), style: &stWarn})
 	}
 
 	out = append(out, styled{}, styled{text: "DesignerEnv transaction (by hand, in Agent Setup)", style: &stSection},
@@ -187,7 +187,7 @@ func (s *summaryScreen) lines(w int) []string {
 		line := "  " + mark(r.Status, "") + " " + padRight(r.ID, 17) + padRight(string(r.Status), 14)
 		body = append(body, line+clip(msg, max(w-ansiWidth(line), 0)))
 		if r.Warning != "" {
-			body = append(body, wrapStyled([]styled{{text: "       ⚠ " + r.Warning, style: &stWarn}}, w)...)
+			body = append(body, wrapStyled([]styled{{text: "       " + symWarn + " " + r.Warning, style: &stWarn}}, w)...)
 		}
 	}
 	body = append(body, "", stDim.Render(clip("x writes a redacted Markdown report of the whole run, for a ticket.", w)))

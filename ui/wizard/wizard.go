@@ -501,15 +501,15 @@ func (m *model) noticeView() string {
 	}
 	if m.notice == "" {
 		if ws := m.warn.all(); len(ws) > 0 && m.typing() {
-			return stWarn.Render("⚠ " + ws[0])
+			return stWarn.Render(symWarn + " " + ws[0])
 		}
 		return ""
 	}
 	switch m.noticeKind {
 	case noticeErr:
-		return stFail.Render("✗ " + m.notice)
+		return stFail.Render(symFail + " " + m.notice)
 	case noticeOK:
-		return stOK.Render("✓ " + m.notice)
+		return stOK.Render(symOK + " " + m.notice)
 	}
 	return m.notice
 }
