@@ -22,6 +22,7 @@ import (
 type discovery struct {
 	ccs []gws.ContactCenter
 	err string
+	fix steps.Fix // what repairs err (a CA file), typed: never read from its text
 }
 
 // discoveredMsg brings the answer of a discovery, keyed by the credentials it used.
@@ -83,7 +84,7 @@ func (f *formScreen) discover(ctx context.Context) tea.Cmd {
 		defer env.Close()
 		ccs, err := steps.DiscoverContactCenters(ctx, env)
 		if err != nil {
-			return discoveredMsg{key: k, d: discovery{err: env.Redactor.Error(err)}}
+			return discoveredMsg{key: k, d: discovery{err: env.Redactor.Error(err), fix: steps.FixOf(err)}}
 		}
 		return discoveredMsg{key: k, d: discovery{ccs: ccs}}
 	}

@@ -158,7 +158,7 @@ func (f *formScreen) pageForm(focus string) (*huh.Form, int) {
 	if p.title == steps.GroupTenant {
 		if d, ok := f.disc[f.discKey()]; ok && d.err != "" {
 			hint := "Type the ID below, or press esc to go back and fix the Auth URL or the ops credentials."
-			if strings.Contains(d.err, "ca_file") {
+			if d.fix == steps.FixCAFile {
 				hint = "Type the ID below, or go back (esc) to the Endpoints page and choose “Change them (next page)” under the TLS settings to give the Extra CA file."
 			}
 			fields = append(fields, huh.NewNote().Title("Could not list the contact centers").Description(noteText(d.err+"\n"+hint)))

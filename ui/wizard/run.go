@@ -186,7 +186,7 @@ func (r *runScreen) event(msg runEventMsg) {
 	case steps.EventFinish:
 		row.rec = ev.Record
 		row.status = ev.Record.Status
-		if ev.Step == steps.IDContactCenter && ev.Record.Outputs[steps.OutCCID] != "" {
+		if ev.Record.Outputs[steps.OutCCID] != "" { // found or checked
 			r.cc = ev.Record.Outputs[steps.OutCCID]
 		}
 	}
@@ -405,7 +405,7 @@ func (r *runScreen) runKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		r.confirmRotate = false
-		ids, ok := m.rotation(r.after(steps.IDAuthClient))
+		ids, ok := m.rotation(r.after(steps.RotationStart()))
 		if !ok {
 			return nil
 		}

@@ -198,7 +198,7 @@ func (sh *session) rotation(after []string) (ids []string, ok bool) {
 			return nil, false
 		}
 		all := sel.IDs()
-		if i := slices.Index(all, steps.IDAuthClient); i >= 0 {
+		if i := slices.Index(all, steps.RotationStart()); i >= 0 {
 			after = all[i+1:]
 		}
 	}
@@ -209,11 +209,7 @@ func (sh *session) rotation(after []string) (ids []string, ok bool) {
 		sh.setNotice(noticeErr, "%s", err.Error())
 		return nil, false
 	}
-	ids = append([]string{steps.IDAuthClient}, after...)
-	if !slices.Contains(ids, steps.IDRegisterGWS) {
-		ids = append(ids, steps.IDRegisterGWS)
-	}
-	return ids, true
+	return steps.Rotation(after), true
 }
 
 // startRotation opens the run screen on a rotation (from preflight or

@@ -172,9 +172,9 @@ func (s *summaryScreen) lines(w int) []string {
 			{text: "  Nexus API key   " + secrets.Account(cc, secrets.NexusAPIKey) + "  (r reveals it while the sandbox runs)"}}
 	}
 	for _, r := range s.recs {
-		if r.ID == steps.IDRegisterGWS && r.Status == steps.StatusManual && r.Outputs["sql"] != "" {
-			out = append(out, styled{}, styled{text: "Register GWS in nex_gapis (by hand: w saves this SQL to a file for psql)", style: &stSection})
-			out = append(out, sqlLines(r.Outputs["sql"], w)...)
+		if m := steps.ManualOf(r); m != nil && m.SQL != "" {
+			out = append(out, styled{}, styled{text: stepTitle(r.ID) + " (by hand: w saves this SQL to a file for psql)", style: &stSection})
+			out = append(out, sqlLines(m.SQL, w)...)
 		}
 	}
 	body = append(body, wrapStyled(out, w)...)
@@ -335,14 +335,22 @@ func sqlLines(sql string, w int) []styled {
 	return out
 }
 
-// manualSQL is the SQL register-gws left for the admin to run, if any.
+// manualSQL is the SQL a manual step left for the admin to run, if any.
 func (s *summaryScreen) manualSQL() string {
 	for _, r := range s.recs {
-		if r.ID == steps.IDRegisterGWS && r.Status == steps.StatusManual {
-			return r.Outputs["sql"]
+		if m := steps.ManualOf(r); m != nil && m.SQL != "" {
+			return m.SQL
 		}
 	}
 	return ""
+}
+
+// stepTitle is a step's title, or its id when it has none.
+func stepTitle(id string) string {
+	if st, ok := steps.Lookup(id); ok && st.Title != "" {
+		return st.Title
+	}
+	return id
 }
 
 // writeSQL saves the manual SQL as the file its comments name.
