@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
@@ -111,7 +112,7 @@ func TestExitAfterAFailedPreflightIs2(t *testing.T) {
 // A real preflight against endpoints that refuse connections fails, and
 // quitting on it is exit 2.
 func TestExitAfterARealFailedPreflightIs2(t *testing.T) {
-	requireKeyring(t) // the preflight's environment uses the OS keyring
+	testkit.RequireKeyring(t) // the preflight's environment uses the OS keyring
 	m := fixtureModel(t, 80, 24)
 	for _, k := range []string{steps.KeyGWSURL, steps.KeyAuthURL, steps.KeyNexusURL, steps.KeyUCSURL} {
 		m.vals.Set(k, "https://127.0.0.1:1", steps.FromConfig)
