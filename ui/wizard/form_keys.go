@@ -13,11 +13,19 @@ import (
 // replayed once the move is done, so no character lands in the field just
 // left. The same holds while a page is being built (discovery).
 
+// navHoldLimit bounds how long keys wait for a move that neither happened
+// nor was refused. The move and a refusal are both seen directly, so the
+// limit only matters if huh drops a move: it is long enough that a loaded
+// machine (CI runs many test packages at once) never reaches it.
+const navHoldLimit = 3 * time.Second
+
 // holding reports whether keys must wait.
 func (f *formScreen) holding() bool {
 	if f.navFrom != nil && (f.form == nil || f.form.GetFocusedField() != f.navFrom ||
-		f.form.State != huh.StateNormal || time.Since(f.navAt) > 300*time.Millisecond) {
-		// The move happened (or never will: a field refused the value).
+		f.form.State != huh.StateNormal || f.navFrom.Error() != nil ||
+		time.Since(f.navAt) > navHoldLimit) {
+		// The move happened, or never will: the field refused the value
+		// (its error shows), or the move got lost.
 		f.navFrom = nil
 	}
 	return f.form == nil || f.discovering || f.navFrom != nil || (f.form != nil && f.form.State != huh.StateNormal)
