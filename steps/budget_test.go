@@ -4,54 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
-
-// silentEndpoint accepts TCP connections and never answers, like a proxy
-// whose backend is gone. It returns the listener's address.
-func silentEndpoint(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
 
 // httpEnv is testEnv with an HTTP client of these options.
 func httpEnv(t *testing.T, o httpx.Options) *Env {
@@ -70,7 +32,7 @@ func httpEnv(t *testing.T, o httpx.Options) *Env {
 // fails within its budget, whatever the per-request timeout, and says what
 // it waited for, for how long, and what to do.
 func TestStepBudgetEndsSilentEndpoint(t *testing.T) {
-	addr := silentEndpoint(t)
+	addr := testkit.SilentListener(t)
 	const budget = 400 * time.Millisecond
 	for _, tt := range []struct {
 		name    string
@@ -194,7 +156,7 @@ func TestStepBudgetWithoutHTTP(t *testing.T) {
 // A step that ends on request timeouts before its budget says how to allow
 // more time per request.
 func TestStepRequestTimeoutSaysWhatToDo(t *testing.T) {
-	addr := silentEndpoint(t)
+	addr := testkit.SilentListener(t)
 	e := httpEnv(t, httpx.Options{Timeout: 50 * time.Millisecond, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 	st := Step{ID: "token", Run: func(ctx context.Context, e *Env) (Result, error) {
 		_, err := e.HTTP.Do(ctx, httpx.Request{URL: "http://" + addr + "/auth/v3/oauth/token"})

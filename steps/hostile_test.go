@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -28,6 +29,7 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // hostileSecret is a recognisable secret: no problem message may show it,
@@ -427,14 +429,9 @@ type hostileRun struct {
 // CI and skips elsewhere.
 func startHostile(t *testing.T, tenantUser, tenantPass, opsPass string) *hostileRun {
 	t.Helper()
+	testkit.RequireKeyring(t)
 	kr := secrets.Store{Service: testService}
-	if err := kr.Probe(context.Background()); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("keyring required in CI: %v", err)
-		}
-		t.Skipf("no keyring: %v", err)
-	}
-	cc := uuid()
+	cc := testkit.UUID()
 	sb, err := sandbox.Start(context.Background(), sandbox.Options{ContactCenters: []string{cc}, Dir: t.TempDir(), WithDB: true,
 		TenantUser: tenantUser, TenantPassword: tenantPass, OpsPassword: opsPass})
 	if err != nil {
@@ -442,10 +439,7 @@ func startHostile(t *testing.T, tenantUser, tenantPass, opsPass string) *hostile
 	}
 	t.Cleanup(func() { sb.Close() })
 	if sb.DBURL == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL required in CI: %s", sb.DBNote)
-		}
-		t.Skipf("no PostgreSQL: %s", sb.DBNote)
+		testkit.Need(t, "PostgreSQL", errors.New(sb.DBNote))
 	}
 	t.Cleanup(func() {
 		for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {

@@ -6,9 +6,7 @@ package steps_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +15,10 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 const testService = "nexus-onboard-test"
-
-func uuid() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
 
 type fixture struct {
 	sb    *sandbox.Sandbox
@@ -38,15 +29,10 @@ type fixture struct {
 
 func newFixture(t *testing.T, ccs ...string) *fixture {
 	t.Helper()
+	testkit.RequireKeyring(t)
 	kr := secrets.Store{Service: testService}
-	if err := kr.Probe(context.Background()); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("keyring required in CI: %v", err)
-		}
-		t.Skipf("no keyring: %v", err)
-	}
 	if len(ccs) == 0 {
-		ccs = []string{uuid()}
+		ccs = []string{testkit.UUID()}
 	}
 	dir := t.TempDir()
 	sb, err := sandbox.Start(context.Background(), sandbox.Options{ContactCenters: ccs, Dir: dir})
@@ -100,7 +86,7 @@ func (f *fixture) run(t *testing.T, opts steps.Options, only ...string) (map[str
 }
 
 func TestContactCenterDiscovery(t *testing.T) {
-	one := uuid()
+	one := testkit.UUID()
 	f := newFixture(t, one)
 	f.vals.Set(steps.KeyCCID, "", steps.FromUser)
 	recs, err := f.run(t, steps.Options{}, steps.IDContactCenter)
@@ -108,7 +94,7 @@ func TestContactCenterDiscovery(t *testing.T) {
 		t.Fatalf("one contact center: %v %+v", err, recs[steps.IDContactCenter])
 	}
 
-	a, b := uuid(), uuid()
+	a, b := testkit.UUID(), testkit.UUID()
 	f2 := newFixture(t, a, b)
 	f2.vals.Set(steps.KeyCCID, "", steps.FromUser)
 	recs, err = f2.run(t, steps.Options{}, steps.IDContactCenter)
@@ -117,7 +103,7 @@ func TestContactCenterDiscovery(t *testing.T) {
 		t.Fatalf("two contact centers: %v %q", err, msg)
 	}
 
-	f2.vals.Set(steps.KeyCCID, uuid(), steps.FromUser)
+	f2.vals.Set(steps.KeyCCID, testkit.UUID(), steps.FromUser)
 	recs, err = f2.run(t, steps.Options{}, steps.IDContactCenter)
 	if err == nil || !strings.Contains(recs[steps.IDContactCenter].Error, "not known") {
 		t.Fatalf("unknown cc: %v %+v", err, recs[steps.IDContactCenter])

@@ -12,6 +12,7 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/gws"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // Case 1: a key in the keyring is no evidence that this environment has
@@ -137,7 +138,7 @@ func TestInterruptedAfterThePOSTIsDoneByAuthsWord(t *testing.T) {
 // contact center of the same environment reuses them and never rotates;
 // the first one keeps working.
 func TestSecondContactCenterReusesTheEnvironmentsClient(t *testing.T) {
-	a, b := uuid(), uuid()
+	a, b := testkit.UUID(), testkit.UUID()
 	f := newFixture(t, a, b)
 	ctx := context.Background()
 	f.vals.Set(steps.KeyCCID, a, steps.FromUser)

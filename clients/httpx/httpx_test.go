@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/redact"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // newServer starts a real TLS server; its certificate is only trusted by
@@ -807,47 +808,10 @@ func TestAttemptsAnnouncedBeforeSending(t *testing.T) {
 	}
 }
 
-// silentListener accepts TCP connections and never answers, like a proxy or
-// load balancer whose backend is gone. It returns the listener's address.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
 // A silent server costs at most two timeouts, whatever MaxAttempts says: a
 // timed-out attempt is retried at most once (never for a POST).
 func TestTimeoutRetriedAtMostOnce(t *testing.T) {
-	addr := silentListener(t)
+	addr := testkit.SilentListener(t)
 	for _, tt := range []struct {
 		method string
 		want   int
@@ -893,7 +857,7 @@ func TestTimeoutThenStatusRetries(t *testing.T) {
 // server stop at it, and a backoff that would outlast it is not started.
 func TestContextDeadlineBoundsDo(t *testing.T) {
 	t.Run("silent server", func(t *testing.T) {
-		addr := silentListener(t)
+		addr := testkit.SilentListener(t)
 		c := newClient(t, Options{Timeout: 10 * time.Second})
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		defer cancel()

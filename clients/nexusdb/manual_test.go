@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // findPsql locates the psql client; without it the test skips, or fails in CI.
@@ -22,11 +23,7 @@ func findPsql(t *testing.T) string {
 	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/psql"); len(m) > 0 {
 		return m[len(m)-1]
 	}
-	const msg = "psql not found: apt-get install -y postgresql-client"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testkit.Missing(t, "psql not found: apt-get install -y postgresql-client")
 	return ""
 }
 
@@ -151,14 +148,10 @@ func TestManualSQLStopsWithoutSecret(t *testing.T) {
 func TestManualSQLReadsTheKeyring(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	if _, err := exec.LookPath("secret-tool"); err != nil {
-		keyringUnavailable(t, "secret-tool not found")
-	}
+	testkit.Tool(t, "secret-tool", "libsecret-tools")
+	testkit.RequireKeyring(t)
 	store := secrets.Store{Timeout: 3 * time.Second}
 	ctx := context.Background()
-	if err := store.Probe(ctx); err != nil {
-		keyringUnavailable(t, err.Error())
-	}
 	secret, err := secrets.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -176,16 +169,6 @@ func TestManualSQLReadsTheKeyring(t *testing.T) {
 	if row := f.only(t, "https://gws.example.com", "nexus_client"); row.ClientSecret != secret {
 		t.Errorf("the script stored another secret than the keyring's")
 	}
-}
-
-func keyringUnavailable(t *testing.T, why string) {
-	t.Helper()
-	const hint = "run inside a keyring session (see .ci/run): XDG_DATA_HOME=$(mktemp -d) dbus-run-session -- sh -c " +
-		`'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; go test ./clients/nexusdb/'`
-	if os.Getenv("CI") != "" {
-		t.Fatalf("OS keyring needed (%s); %s", why, hint)
-	}
-	t.Skipf("OS keyring not usable (%s); %s", why, hint)
 }
 
 func TestPsqlQuote(t *testing.T) {

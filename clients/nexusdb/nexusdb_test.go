@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/pgserver"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // createGapis is the table as Nexus creates it, as far as vendor scripts
@@ -42,7 +43,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := pgserver.StartForTest(t)
+	srv := testkit.StartPostgres(t)
 	appExec(t, srv.AppDSN, createGapis)
 	return &fixture{srv: srv, db: connect(t, srv.AppDSN)}
 }
@@ -327,40 +328,6 @@ func TestEnsureGapiHonoursContextAndRecovers(t *testing.T) {
 	}
 }
 
-// hangingServer accepts TCP connections and never says a word, like a
-// firewall that lets the handshake through or a stuck proxy.
-func hangingServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
 // closedPort returns a local address where nothing listens.
 func closedPort(t *testing.T) string {
 	t.Helper()
@@ -375,7 +342,7 @@ func closedPort(t *testing.T) string {
 
 func TestConnectErrors(t *testing.T) {
 	t.Parallel()
-	srv := pgserver.StartForTest(t)
+	srv := testkit.StartPostgres(t)
 	wrongPassword := "Wrong-" + randomHex(t, 8)
 	// pgx's own redaction leaves pieces of such a password visible in a
 	// malformed URL; the tail is checked separately for that reason.
@@ -404,9 +371,9 @@ func TestConnectErrors(t *testing.T) {
 			hint: hintTLS, secrets: []string{srv.AppPassword}},
 		{name: "nothing listening", dsn: "postgres://nexus:" + wrongPassword + "@" + closedPort(t) + "/nexus?sslmode=disable",
 			hint: hintUnreachable, secrets: []string{wrongPassword}, within: 2 * time.Second},
-		{name: "server never answers, connect_timeout", dsn: "postgres://nexus:" + wrongPassword + "@" + hangingServer(t) + "/nexus?sslmode=disable&connect_timeout=1",
+		{name: "server never answers, connect_timeout", dsn: "postgres://nexus:" + wrongPassword + "@" + testkit.SilentListener(t) + "/nexus?sslmode=disable&connect_timeout=1",
 			hint: hintUnreachable, secrets: []string{wrongPassword}, within: 3 * time.Second},
-		{name: "server never answers, context deadline", dsn: "postgres://nexus:" + wrongPassword + "@" + hangingServer(t) + "/nexus?sslmode=disable",
+		{name: "server never answers, context deadline", dsn: "postgres://nexus:" + wrongPassword + "@" + testkit.SilentListener(t) + "/nexus?sslmode=disable",
 			timeout: 500 * time.Millisecond, hint: hintUnreachable, secrets: []string{wrongPassword}, within: 2 * time.Second},
 		{name: "malformed URL", dsn: "postgres://nexus:" + wrongPassword + "@127.0.0.1:notaport/nexus",
 			hint: "expected postgres://USER:PASSWORD@HOST:5432/DATABASE", secrets: []string{wrongPassword}, notValid: true},
@@ -461,7 +428,7 @@ func TestConnectErrors(t *testing.T) {
 
 func TestCheckSchema(t *testing.T) {
 	t.Parallel()
-	srv := pgserver.StartForTest(t)
+	srv := testkit.StartPostgres(t)
 	ctx := context.Background()
 	for _, stmt := range []string{
 		"CREATE DATABASE nexus_empty OWNER nexus",
@@ -518,7 +485,7 @@ func TestCheckSchema(t *testing.T) {
 // The table's key column is undocumented: without an "id" the rows still read.
 func TestFindGapisWithoutIDColumn(t *testing.T) {
 	t.Parallel()
-	srv := pgserver.StartForTest(t)
+	srv := testkit.StartPostgres(t)
 	appExec(t, srv.AppDSN, "CREATE TABLE nex_gapis (url text, clientid text, apikey text, clientsecret text, created timestamptz)")
 	db := connect(t, srv.AppDSN)
 	ctx := context.Background()

@@ -6,13 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 func TestAccount(t *testing.T) {
@@ -119,41 +119,6 @@ func TestCancelledContext(t *testing.T) {
 	}
 }
 
-// requireKeyring skips (or, in CI, fails) when no working keyring is reachable.
-func requireKeyring(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		unavailable(t, "DBUS_SESSION_BUS_ADDRESS is not set")
-	}
-	if err := (Store{Timeout: 3 * time.Second, Service: testService(t)}).Probe(context.Background()); err != nil {
-		unavailable(t, err.Error())
-	}
-}
-
-func unavailable(t *testing.T, why string) {
-	t.Helper()
-	const hint = "run the tests inside a keyring session: " +
-		`XDG_DATA_HOME=$(mktemp -d) dbus-run-session -- sh -c 'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; go test ./clients/secrets/'`
-	if os.Getenv("CI") != "" {
-		t.Fatalf("OS keyring needed but not usable (%s); %s", why, hint)
-	}
-	t.Skipf("OS keyring not usable (%s); %s", why, hint)
-}
-
-// requireTool skips (or, in CI, fails) when a program the test runs is missing.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		msg := name + " not found: apt-get install -y --no-install-recommends gnome-keyring libsecret-tools dbus"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return path
-}
-
 // testService returns a service name of its own, so tests never read or
 // overwrite a real nexus-onboard entry.
 func testService(t *testing.T) string {
@@ -174,7 +139,7 @@ func randomHex(t *testing.T, n int) string {
 // the value really is in the Secret Service under the documented attributes.
 func secretTool(t *testing.T, service, account string) string {
 	t.Helper()
-	bin := requireTool(t, "secret-tool")
+	bin := testkit.Tool(t, "secret-tool", "libsecret-tools")
 	out, err := exec.Command(bin, "lookup", "service", service, "username", account).Output()
 	if err != nil {
 		t.Fatalf("secret-tool lookup service %s username %s: %v", service, account, err)
@@ -183,7 +148,7 @@ func secretTool(t *testing.T, service, account string) string {
 }
 
 func TestRoundTrip(t *testing.T) {
-	requireKeyring(t)
+	testkit.RequireKeyring(t)
 	generated, err := Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +187,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestOverwriteAndDelete(t *testing.T) {
-	requireKeyring(t)
+	testkit.RequireKeyring(t)
 	s := Store{Service: testService(t)}
 	ctx := context.Background()
 	account := Account("cc-"+randomHex(t, 4), NexusAPIKey)
@@ -259,7 +224,7 @@ func TestOverwriteAndDelete(t *testing.T) {
 // The zero Store uses the public service name, the contract that printed SQL
 // and administrators' scripts rely on.
 func TestZeroStoreUsesServiceName(t *testing.T) {
-	requireKeyring(t)
+	testkit.RequireKeyring(t)
 	var s Store
 	ctx := context.Background()
 	account := Account("test-"+randomHex(t, 6), ClientSecret)
@@ -274,7 +239,7 @@ func TestZeroStoreUsesServiceName(t *testing.T) {
 }
 
 func TestProbe(t *testing.T) {
-	requireKeyring(t)
+	testkit.RequireKeyring(t)
 	s := Store{Service: testService(t)}
 	for i := 0; i < 3; i++ {
 		if err := s.Probe(context.Background()); err != nil {
@@ -282,7 +247,7 @@ func TestProbe(t *testing.T) {
 		}
 	}
 	// The probe cleans up after itself: nothing is left under the service.
-	out, err := exec.Command(requireTool(t, "secret-tool"), "search", "--all", "service", s.Service).CombinedOutput()
+	out, err := exec.Command(testkit.Tool(t, "secret-tool", "libsecret-tools"), "search", "--all", "service", s.Service).CombinedOutput()
 	if err != nil && len(out) > 0 && !strings.Contains(string(out), "No matching") {
 		t.Fatalf("secret-tool search: %v: %s", err, out)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // Broken keyrings are tested in a child process of the test binary: godbus
@@ -149,7 +151,7 @@ func hangingBus(t *testing.T) string {
 // services at all, so org.freedesktop.secrets cannot be activated.
 func busWithoutSecretService(t *testing.T) string {
 	t.Helper()
-	daemon := requireTool(t, "dbus-daemon")
+	daemon := testkit.Tool(t, "dbus-daemon", "dbus")
 	dir := shortTempDir(t)
 	config := filepath.Join(dir, "session.conf")
 	err := os.WriteFile(config, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -227,8 +229,8 @@ func TestUnavailableKeyring(t *testing.T) {
 			name:    "locked keyring",
 			timeout: 10 * time.Second,
 			setup: func(t *testing.T) ([]string, []string) {
-				requireTool(t, "gnome-keyring-daemon")
-				run := requireTool(t, "dbus-run-session")
+				testkit.Tool(t, "gnome-keyring-daemon", "gnome-keyring")
+				run := testkit.Tool(t, "dbus-run-session", "dbus")
 				return []string{"XDG_DATA_HOME=" + shortTempDir(t), "XDG_RUNTIME_DIR=" + shortTempDir(t)}, []string{run, "--"}
 			},
 			within: 9 * time.Second,

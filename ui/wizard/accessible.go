@@ -800,10 +800,10 @@ func (a *accessibleFlow) summary() error {
 	}
 
 	for _, r := range recs {
-		if r.ID == steps.IDRegisterGWS && r.Status == steps.StatusManual && r.Outputs["sql"] != "" {
+		if m := steps.ManualOf(r); m != nil && m.SQL != "" {
 			a.println("")
-			a.println("Register GWS in nex_gapis, by hand: run this SQL with psql:")
-			for _, l := range strings.Split(r.Outputs["sql"], "\n") {
+			a.println("%s, by hand: run this SQL with psql:", stepTitle(r.ID))
+			for _, l := range strings.Split(m.SQL, "\n") {
 				a.println("  %s", l)
 			}
 		}

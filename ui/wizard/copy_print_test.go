@@ -15,12 +15,11 @@ func TestCopySaysSentAndPOffersThePrint(t *testing.T) {
 	m := fixtureModel(t, 120, 40)
 	m.state = fixtureState("")
 	m.toSummary()
-	m.screen = scrSummary
 	m.sum.apiKey, m.sum.revealed = goldenSecrets["xapikey"], true
 	if kv := steps.DesignerEnv("")[m.sum.cursor]; kv[0] != "password" {
 		t.Fatalf("cursor on %q", kv[0])
 	}
-	m.updateSummary(keyMsg("c"))
+	m.forward(keyMsg("c"))
 	v := flat(m.View().Content)
 	if strings.Contains(v, "Copied") || !strings.Contains(v, "Sent the Nexus API key to the terminal's clipboard (OSC 52); some terminals and tmux drop it") ||
 		!strings.Contains(v, "p prints it after the wizard closes") {
@@ -28,17 +27,17 @@ func TestCopySaysSentAndPOffersThePrint(t *testing.T) {
 	}
 
 	// p asks; any key but y cancels.
-	m.updateSummary(keyMsg("p"))
+	m.forward(keyMsg("p"))
 	if v := flat(m.View().Content); !strings.Contains(v, "the key will be printed to the terminal after the wizard closes") &&
 		!strings.Contains(v, "The key will be printed to the terminal after the wizard closes") {
 		t.Errorf("p does not ask:\n%s", v)
 	}
-	m.updateSummary(keyMsg("n"))
+	m.forward(keyMsg("n"))
 	if got := m.AfterExit(); got != "" {
 		t.Errorf("printed after n: %q", got)
 	}
-	m.updateSummary(keyMsg("p"))
-	m.updateSummary(keyMsg("y"))
+	m.forward(keyMsg("p"))
+	m.forward(keyMsg("y"))
 	got := m.AfterExit()
 	if !strings.Contains(got, goldenSecrets["xapikey"]) || !strings.Contains(got, fixtureCC) {
 		t.Errorf("AfterExit after p, y = %q", got)

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
@@ -67,8 +68,8 @@ func TestExitSignalOnTheFormIs130(t *testing.T) {
 
 // failedPreflight places m on a preflight whose ops credentials check failed.
 func failedPreflight(m *model) {
-	m.screen = scrPreflight
-	m.pre = &preflightScreen{gen: 1, cancel: func() {}}
+	m.pre = &preflightScreen{sh: m.session, gen: 1, cancel: func() {}}
+	m.show(m.pre)
 	names := []struct{ name, key string }{{"OS keyring writable", "keyring"}, {"Auth URL reachable", steps.KeyAuthURL},
 		{"Ops credentials accepted", steps.KeyAdminPassword}, {"Tenant user can log in", steps.KeyTenantPass}}
 	results := []steps.CheckResult{
@@ -82,7 +83,7 @@ func failedPreflight(m *model) {
 	}
 	for i, r := range results {
 		r.Index, r.Name = i, names[i].name
-		m.updatePreflight(checkDoneMsg{gen: 1, result: r})
+		m.forward(checkDoneMsg{gen: 1, result: r})
 	}
 }
 
@@ -111,7 +112,7 @@ func TestExitAfterAFailedPreflightIs2(t *testing.T) {
 // A real preflight against endpoints that refuse connections fails, and
 // quitting on it is exit 2.
 func TestExitAfterARealFailedPreflightIs2(t *testing.T) {
-	requireKeyring(t) // the preflight's environment uses the OS keyring
+	testkit.RequireKeyring(t) // the preflight's environment uses the OS keyring
 	m := fixtureModel(t, 80, 24)
 	for _, k := range []string{steps.KeyGWSURL, steps.KeyAuthURL, steps.KeyNexusURL, steps.KeyUCSURL} {
 		m.vals.Set(k, "https://127.0.0.1:1", steps.FromConfig)
@@ -156,8 +157,7 @@ func TestExitFromThePlan(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := m.newPlan(sel)
-			m.screen = scrPlan
-			m.updatePlan(planChecksMsg{gen: p.gen, st: map[string]steps.Status{}})
+			m.forward(planChecksMsg{gen: p.gen, st: map[string]steps.Status{}})
 			h := newHarness(t, m, 80, 24, colorprofile.Ascii)
 			h.waitFor(10*time.Second, "Plan:")
 			wantExit(t, h.quit(c.key), c.code)

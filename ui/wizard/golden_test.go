@@ -122,7 +122,6 @@ func fixtureState(failAt string) *steps.State {
 func playRun(m *model, failAt string) {
 	sel, _ := steps.Select(nil, nil, m.vals)
 	r := m.newRun(sel)
-	m.screen = scrRun
 	for i, st := range steps.All {
 		rec := fixtureRecord(i, st.ID, failAt)
 		if rec.Status != steps.StatusNotRun {
@@ -137,7 +136,7 @@ func playRun(m *model, failAt string) {
 	if failAt != "" {
 		err = &steps.StepFailedError{Step: failAt, Err: tenantError}
 	}
-	m.runFinished(runDoneMsg{err: err, state: fixtureState(failAt)})
+	m.run.runFinished(runDoneMsg{err: err, state: fixtureState(failAt)})
 }
 
 type screenCase struct {
@@ -160,8 +159,8 @@ var screenCases = []screenCase{
 	}},
 	{"form-database", "UCS provisioning API key", func(t testing.TB, m *model) { m.pending = m.enterForm(4, "", "") }},
 	{"preflight-failed", "check gws_admin_password", func(t testing.TB, m *model) {
-		m.screen = scrPreflight
-		m.pre = &preflightScreen{gen: 1, cancel: func() {}}
+		m.pre = &preflightScreen{sh: m.session, gen: 1, cancel: func() {}}
+		m.show(m.pre)
 		rows := []steps.CheckResult{
 			{Note: "write, read and delete of a probe entry worked", Duration: 21 * time.Millisecond},
 			{Note: "reachable, certificate valid", Duration: 35 * time.Millisecond},
@@ -180,15 +179,14 @@ var screenCases = []screenCase{
 		}
 		for i, r := range rows {
 			r.Index, r.Name = i, names[i].name
-			m.updatePreflight(checkDoneMsg{gen: 1, result: r})
+			m.forward(checkDoneMsg{gen: 1, result: r})
 		}
 	}},
 	{"plan", "Plan: 8 steps will run", func(t testing.TB, m *model) {
 		sel, _ := steps.Select(nil, nil, m.vals)
 		p := m.newPlan(sel)
-		m.screen = scrPlan
-		m.updatePlan(planChecksMsg{gen: p.gen, st: map[string]steps.Status{steps.IDContactCenter: steps.StatusAlreadyDone}})
-		m.updatePlan(keyMsg("down"))
+		m.forward(planChecksMsg{gen: p.gen, st: map[string]steps.Status{steps.IDContactCenter: steps.StatusAlreadyDone}})
+		m.forward(keyMsg("down"))
 	}},
 	{"run-failed", "Stopped at tenant", func(t testing.TB, m *model) { playRun(m, steps.IDTenant) }},
 	{"run-finished", "Finished: 8 of 9 done; 1 for you to do by hand (designer-env)", func(t testing.TB, m *model) { playRun(m, "") }},
@@ -203,7 +201,7 @@ var screenCases = []screenCase{
 		rec.Message = "db_url is not set: run the SQL in outputs.sql with psql against the Digital Channels database"
 		rec.Outputs = map[string]string{"sql": nexusdb.ManualSQL("https://gws.example.com", "nexus_client", fixtureCC+"/client_secret")}
 		m.toSummary()
-		m.updateSummary(keyMsg("pgdown"))
+		m.forward(keyMsg("pgdown"))
 	}},
 	{"menu", "Contact center " + fixtureCC, func(t testing.TB, m *model) {
 		m.state = fixtureState(steps.IDTenant)

@@ -3,11 +3,8 @@ package wizard
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +15,6 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/charmbracelet/x/vt"
 
-	"github.com/nexus-onboard/nexus-onboard/clients/pgserver"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
 	"github.com/nexus-onboard/nexus-onboard/ui/app"
@@ -232,40 +228,6 @@ func fixtureModel(t testing.TB, w, h int) *model {
 }
 
 // --- real components ------------------------------------------------------------
-
-// requireKeyring skips (or, in CI, fails) a test when no Secret Service answers.
-func requireKeyring(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := (secrets.Store{}).Probe(ctx); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the OS keyring is required in CI: %v", err)
-		}
-		t.Skipf("skipping: no usable OS keyring (%v); see the README's test command", err)
-	}
-}
-
-// requirePostgres skips (or, in CI, fails) a test without PostgreSQL.
-func requirePostgres(t *testing.T) {
-	t.Helper()
-	if _, err := pgserver.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL is required in CI: %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
-}
-
-// newCC is a fresh random contact center id, so keyring entries of
-// different tests (and runs) never collide.
-func newCC() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
 
 // cleanupKeyring removes the test's keyring entries when it ends.
 func cleanupKeyring(t *testing.T, vals steps.Values) {

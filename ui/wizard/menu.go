@@ -16,12 +16,10 @@ import (
 // in as with `run --only`), t shows its last transcript, e opens the form.
 
 type menuScreen struct {
+	sh     *session
 	cursor int
-	pane   pane
-	wide   bool
-	listW  int
-	w, h   int
-	state  *steps.State
+	listPane
+	state *steps.State
 	// confirmRotate: R was pressed once on a step whose fix is a new
 	// client secret; the next R rotates.
 	confirmRotate bool
@@ -34,15 +32,13 @@ func (mn *menuScreen) rotatable() bool {
 	return rec != nil && rec.Status == steps.StatusFailed && rec.Fix == steps.FixRotateSecret
 }
 
-func (m *model) toMenu() tea.Cmd {
-	m.screen = scrMenu
-	m.fullHelp = false
-	m.clearNotice()
-	if m.menu == nil {
-		m.menu = &menuScreen{pane: newPane(), cursor: -1}
-	}
-	mn := m.menu
-	mn.state = m.state
+func newMenuScreen(m *session) *menuScreen {
+	return &menuScreen{sh: m, listPane: listPane{pane: newPane()}, cursor: -1}
+}
+
+// open shows the latest saved state; the first time, on the first failed step.
+func (mn *menuScreen) open() {
+	mn.state = mn.sh.state
 	if mn.cursor < 0 {
 		// Open on the step that needs attention: the first failed one.
 		mn.cursor = 0
@@ -54,9 +50,19 @@ func (m *model) toMenu() tea.Cmd {
 		}
 	}
 	mn.pane.key = ""
-	bw, bh := m.bodySize()
-	mn.layout(bw, bh)
-	return nil
+}
+
+func (mn *menuScreen) Busy() bool    { return false }
+func (mn *menuScreen) Crumb() string { return menuCrumb }
+
+func (mn *menuScreen) Keys() helpKeys {
+	k := mn.sh.keys
+	sum := key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "summary"))
+	short := []key.Binding{k.Rerun, k.Transcript, k.Edit, k.RunAll, sum, k.Help, k.Quit}
+	if mn.rotatable() {
+		short = append([]key.Binding{k.Rotate}, short...)
+	}
+	return helpKeys{short: short, full: [][]key.Binding{{k.Rerun, k.RunAll, k.Transcript}, {k.Edit, sum}, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, k.Quit}}}
 }
 
 func (mn *menuScreen) record(id string) *steps.Record {
@@ -66,9 +72,8 @@ func (mn *menuScreen) record(id string) *steps.Record {
 	return mn.state.Steps[id]
 }
 
-func (mn *menuScreen) layout(w, h int) {
-	mn.w, mn.h = w, h
-	mn.wide, mn.listW = mn.pane.place(w, h, 57, len(steps.All), 4)
+func (mn *menuScreen) SetSize(w, h int) {
+	mn.place(w, h, 57, len(steps.All), 4)
 	mn.refresh()
 }
 
@@ -98,8 +103,8 @@ func (mn *menuScreen) refresh() {
 	}, false)
 }
 
-func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
-	mn := m.menu
+func (mn *menuScreen) Update(msg tea.Msg) tea.Cmd {
+	m := mn.sh
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -125,11 +130,11 @@ func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Rerun):
 		m.only = []string{steps.All[mn.cursor].ID}
 		m.fromMenu = true
-		return m.toPreflight()
+		return m.goTo(goPreflightMsg{})
 	case key.Matches(km, k.RunAll):
 		m.only = nil
 		m.fromMenu = true
-		return m.toPreflight()
+		return m.goTo(goPreflightMsg{})
 	case key.Matches(km, k.Rotate) && mn.rotatable():
 		if !mn.confirmRotate {
 			mn.confirmRotate = true
@@ -139,19 +144,20 @@ func (m *model) updateMenu(msg tea.Msg) tea.Cmd {
 		mn.confirmRotate = false
 		m.clearNotice()
 		m.only = nil
-		return m.startRotation(nil)
+		return m.startRotation()
 	case key.Matches(km, k.Transcript):
-		return m.toTranscript(steps.All[mn.cursor].ID)
+		return m.goTo(goTranscriptMsg{id: steps.All[mn.cursor].ID})
 	case key.Matches(km, k.Edit):
-		return m.enterForm(0, "", "")
+		return m.goTo(goFormMsg{})
 	case km.String() == "s":
-		return m.toSummary()
+		return m.goTo(goSummaryMsg{})
 	}
 	mn.refresh()
 	return nil
 }
 
-func (mn *menuScreen) view(m *model) string {
+func (mn *menuScreen) View() string {
+	m := mn.sh
 	var b strings.Builder
 	cc := m.vals.Get(steps.KeyCCID)
 	title := stBold.Render("Contact center " + cc)
@@ -197,38 +203,40 @@ func (mn *menuScreen) view(m *model) string {
 		}
 		list.WriteString(line + "\n")
 	}
-	if mn.wide {
-		b.WriteString(sideBySide(list.String(), mn.pane.view(), mn.listW, mn.h-2, stDim.Render(" │ ")))
-		return b.String()
-	}
-	b.WriteString(list.String())
-	b.WriteString(stDim.Render(strings.Repeat("─", mn.w)) + "\n")
-	b.WriteString(mn.pane.view())
+	b.WriteString(mn.render(list.String()))
 	return b.String()
 }
 
 // --- transcript ---------------------------------------------------------------
 
 type transcriptScreen struct {
+	sh   *session
 	id   string
 	rec  *steps.Record
 	pane pane
 	w, h int
 }
 
-func (m *model) toTranscript(id string) tea.Cmd {
-	t := &transcriptScreen{id: id, pane: newPane()}
+func newTranscriptScreen(m *session, id string) *transcriptScreen {
+	t := &transcriptScreen{sh: m, id: id, pane: newPane()}
 	if m.state != nil {
 		t.rec = m.state.Steps[id]
 	}
-	m.tr = t
-	m.screen = scrTranscript
-	bw, bh := m.bodySize()
-	t.layout(bw, bh)
-	return nil
+	return t
 }
 
-func (t *transcriptScreen) layout(w, h int) {
+func (t *transcriptScreen) Busy() bool    { return false }
+func (t *transcriptScreen) Crumb() string { return "Transcript" }
+
+func (t *transcriptScreen) Keys() helpKeys {
+	k := t.sh.keys
+	return helpKeys{
+		short: []key.Binding{k.Nav, k.Scroll, k.Back, k.Help, k.Quit},
+		full:  [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Back, k.Help, k.Quit}},
+	}
+}
+
+func (t *transcriptScreen) SetSize(w, h int) {
 	t.w, t.h = w, h
 	t.pane.setSize(w, h-2)
 	t.pane.show(t.id+"#transcript", func(w int) []string {
@@ -243,8 +251,8 @@ func (t *transcriptScreen) layout(w, h int) {
 	}, false)
 }
 
-func (m *model) updateTranscript(msg tea.Msg) tea.Cmd {
-	t := m.tr
+func (t *transcriptScreen) Update(msg tea.Msg) tea.Cmd {
+	m := t.sh
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -261,12 +269,12 @@ func (m *model) updateTranscript(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, m.keys.Left), key.Matches(km, m.keys.Right):
 		t.pane.pan(key.Matches(km, m.keys.Right))
 	case key.Matches(km, m.keys.Back):
-		return m.toMenu()
+		return m.goTo(goMenuMsg{})
 	}
 	return nil
 }
 
-func (t *transcriptScreen) view() string {
+func (t *transcriptScreen) View() string {
 	title := "Last transcript of " + t.id
 	if t.rec != nil {
 		title += fmt.Sprintf(": %s, %s", statusWord(t.rec.Status), steps.Plural(len(t.rec.Transcript), "request"))

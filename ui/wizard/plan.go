@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -25,6 +24,7 @@ type planRow struct {
 }
 
 type planScreen struct {
+	sh       *session
 	gen      int
 	sel      steps.Selection
 	rows     []planRow
@@ -32,10 +32,7 @@ type planScreen struct {
 	checking bool
 	cancel   context.CancelFunc
 	texts    map[string][]styled
-	pane     pane
-	wide     bool
-	listW    int
-	w, h     int
+	listPane
 }
 
 type planChecksMsg struct {
@@ -46,32 +43,9 @@ type planChecksMsg struct {
 // Layout thresholds: side by side from this width on.
 const wideWidth = 110
 
-func (m *model) toPlan() tea.Cmd {
-	m.screen = scrPlan
-	m.fullHelp = false
-	sel, err := m.selection()
-	if err != nil {
-		m.setNotice(noticeErr, "%s", err.Error())
-		return nil
-	}
-	if err := m.ensureEnv(); err != nil {
-		m.setNotice(noticeErr, "%s", err.Error())
-		return nil
-	}
-	p := m.newPlan(sel)
-	env := m.env
-	ctx, cancel := context.WithTimeout(m.ctx, time.Minute)
-	p.cancel = cancel
-	gen := p.gen
-	return func() tea.Msg {
-		defer cancel()
-		return planChecksMsg{gen: gen, st: steps.CheckAll(ctx, env, sel)}
-	}
-}
-
-// newPlan lays out the plan of sel; the already-done checks are still to come.
-func (m *model) newPlan(sel steps.Selection) *planScreen {
-	p := &planScreen{gen: m.nextGen(), sel: sel, checking: true, texts: map[string][]styled{}, pane: newPane()}
+// newPlanScreen lays out the plan of sel; the already-done checks are still to come.
+func newPlanScreen(m *session, sel steps.Selection) *planScreen {
+	p := &planScreen{sh: m, gen: m.nextGen(), sel: sel, checking: true, texts: map[string][]styled{}, listPane: listPane{pane: newPane()}}
 	for _, st := range steps.All {
 		r := planRow{step: st, selected: sel.Has(st.ID), pulled: slices.Contains(sel.Pulled, st.ID)}
 		if st.Skip != nil {
@@ -81,9 +55,6 @@ func (m *model) newPlan(sel steps.Selection) *planScreen {
 		p.texts[st.ID] = planLines(st, m.env)
 	}
 	p.cursor = max(slices.IndexFunc(p.rows, func(r planRow) bool { return r.selected }), 0)
-	m.plan = p
-	bw, bh := m.bodySize()
-	p.layout(bw, bh)
 	return p
 }
 
@@ -103,9 +74,19 @@ func planLines(st steps.Step, env *steps.Env) []styled {
 	return out
 }
 
-func (p *planScreen) layout(w, h int) {
-	p.w, p.h = w, h
-	p.wide, p.listW = p.pane.place(w, h, 46, len(p.rows), 4)
+func (p *planScreen) Busy() bool    { return p.checking }
+func (p *planScreen) Crumb() string { return "Plan" }
+
+func (p *planScreen) Keys() helpKeys {
+	k := p.sh.keys
+	return helpKeys{
+		short: []key.Binding{k.Start, k.Nav, k.Scroll, k.Back, k.Help, k.Quit},
+		full:  [][]key.Binding{{k.Start, k.Back}, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, k.Quit}},
+	}
+}
+
+func (p *planScreen) SetSize(w, h int) {
+	p.place(w, h, 46, len(p.rows), 4)
 	p.refresh()
 }
 
@@ -131,8 +112,8 @@ func (p *planScreen) refresh() {
 	p.pane.show(key, func(w int) []string { return wrapStyled(append(head, lines...), w) }, false)
 }
 
-func (m *model) updatePlan(msg tea.Msg) tea.Cmd {
-	p := m.plan
+func (p *planScreen) Update(msg tea.Msg) tea.Cmd {
+	m := p.sh
 	switch msg := msg.(type) {
 	case planChecksMsg:
 		if msg.gen != p.gen {
@@ -157,10 +138,10 @@ func (m *model) updatePlan(msg tea.Msg) tea.Cmd {
 			p.pane.vp.HalfPageDown()
 		case key.Matches(msg, m.keys.Back):
 			p.cancel()
-			return m.back()
+			return m.goTo(goBackMsg{})
 		case key.Matches(msg, m.keys.Start):
 			p.cancel()
-			return m.toRun(p.sel)
+			return m.goTo(goRunMsg{sel: p.sel})
 		}
 	}
 	return nil
@@ -181,7 +162,8 @@ func (p *planScreen) counts() (run, done, skipped int) {
 	return
 }
 
-func (p *planScreen) view(m *model) string {
+func (p *planScreen) View() string {
+	m := p.sh
 	var title string
 	if p.checking {
 		title = m.spinFrame() + " Checking what is already done…"
@@ -228,12 +210,6 @@ func (p *planScreen) view(m *model) string {
 	}
 	var b strings.Builder
 	b.WriteString(stBold.Render(title) + "\n\n")
-	if p.wide {
-		b.WriteString(sideBySide(list.String(), p.pane.view(), p.listW, p.h-2, stDim.Render(" │ ")))
-		return b.String()
-	}
-	b.WriteString(list.String())
-	b.WriteString(stDim.Render(strings.Repeat("─", p.w)) + "\n")
-	b.WriteString(p.pane.view())
+	b.WriteString(p.render(list.String()))
 	return b.String()
 }

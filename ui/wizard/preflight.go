@@ -26,6 +26,8 @@ type checkRow struct {
 }
 
 type preflightScreen struct {
+	sh            *session
+	w             int // the body's width
 	gen           int
 	rows          []checkRow
 	cancel        context.CancelFunc
@@ -80,41 +82,6 @@ func (p *preflightScreen) rotatable() bool {
 	return false
 }
 
-// toPreflight validates the inputs, builds the environment and starts the
-// checks of steps.PreflightChecks (the same list `run` uses) side by side.
-func (m *model) toPreflight() tea.Cmd {
-	m.screen = scrPreflight
-	m.fullHelp = false
-	m.clearNotice()
-	sel, err := m.selection()
-	if err != nil {
-		m.setNotice(noticeErr, "%s", err.Error())
-		return nil
-	}
-	if ps := steps.Validate(m.vals, sel.Required(m.vals)); len(ps) > 0 {
-		return m.enterFormAt(ps[0].Key, problemsText(ps))
-	}
-	if m.pre != nil && m.pre.cancel != nil {
-		m.pre.cancel()
-	}
-	p := &preflightScreen{gen: m.nextGen()}
-	m.pre = p
-	if err := m.rebuildEnv(); err != nil {
-		p.rows = []checkRow{{name: "TLS settings usable", key: steps.KeyCAFile, done: true, err: err.Error()}}
-		return nil
-	}
-	checks := steps.PreflightChecks(m.env, sel)
-	ctx, cancel := context.WithTimeout(m.ctx, time.Minute)
-	p.cancel = cancel
-	p.results = make(chan steps.CheckResult, len(checks))
-	for _, c := range checks {
-		p.rows = append(p.rows, checkRow{name: c.Name, key: c.Key})
-	}
-	env, results := m.env, p.results
-	go steps.RunChecks(ctx, env, checks, func(r steps.CheckResult) { results <- r })
-	return p.next()
-}
-
 // next waits for the next check to end.
 func (p *preflightScreen) next() tea.Cmd {
 	if p.pending() == 0 {
@@ -124,8 +91,12 @@ func (p *preflightScreen) next() tea.Cmd {
 	return func() tea.Msg { return checkDoneMsg{gen: gen, result: <-results} }
 }
 
-func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
-	p := m.pre
+func (p *preflightScreen) SetSize(w, _ int) { p.w = w }
+func (p *preflightScreen) Busy() bool       { return p.pending() > 0 }
+func (p *preflightScreen) Crumb() string    { return "Preflight" }
+
+func (p *preflightScreen) Update(msg tea.Msg) tea.Cmd {
+	m := p.sh
 	switch msg := msg.(type) {
 	case checkDoneMsg:
 		res := msg.result
@@ -155,9 +126,9 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, m.keys.Back):
 			p.cancel()
 			m.clearNotice()
-			return m.back()
+			return m.goTo(goBackMsg{})
 		case key.Matches(msg, m.keys.Recheck) && p.pending() == 0:
-			return m.toPreflight()
+			return m.goTo(goPreflightMsg{})
 		case key.Matches(msg, m.keys.Rotate) && p.pending() == 0 && p.rotatable():
 			if !p.confirmRotate {
 				p.confirmRotate = true
@@ -166,7 +137,7 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 			}
 			p.cancel()
 			m.clearNotice()
-			return m.startRotation(nil)
+			return m.startRotation()
 		case key.Matches(msg, m.keys.Up) && len(failed) > 0:
 			p.cursor = (p.cursor + len(failed) - 1) % len(failed)
 		case key.Matches(msg, m.keys.Down) && len(failed) > 0:
@@ -174,7 +145,7 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, m.keys.Enter) && p.pending() == 0:
 			if len(failed) == 0 {
 				m.clearNotice()
-				return m.toPlan()
+				return m.goTo(goPlanMsg{})
 			}
 			r := p.rows[failed[min(p.cursor, len(failed)-1)]]
 			if _, isInput := steps.LookupInput(r.key); !isInput {
@@ -182,7 +153,7 @@ func (m *model) updatePreflight(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			m.clearNotice()
-			return m.enterFormAt(r.key, r.name+": "+r.err)
+			return m.goTo(goFormAt(r.key, r.name+": "+r.err))
 		}
 	}
 	return nil
@@ -197,21 +168,16 @@ func problemsText(ps steps.Problems) string {
 	return strings.Join(lines, "\n")
 }
 
-// back is where Esc from preflight and the plan leads: the menu for a
-// re-run chosen there, else the last page of the form.
-func (m *model) back() tea.Cmd {
-	if m.fromMenu && m.state != nil && len(m.state.Steps) > 0 {
-		return m.toMenu()
-	}
-	page := 0
-	if m.form != nil {
-		page = m.form.lastPage()
-	}
-	return m.enterForm(page, "", "")
+// Keys: the short list ends with back, keys and quit; the full help puts
+// those three on a line of their own.
+func (p *preflightScreen) Keys() helpKeys {
+	k := p.sh.keys
+	short := p.shortKeys()
+	return helpKeys{short: short, full: [][]key.Binding{short[:len(short)-3], {k.Back, k.Help, k.Quit}}}
 }
 
-func (p *preflightScreen) keys(m *model) []key.Binding {
-	k := m.keys
+func (p *preflightScreen) shortKeys() []key.Binding {
+	k := p.sh.keys
 	if p.pending() > 0 {
 		return []key.Binding{k.Back, k.Help, k.Quit}
 	}
@@ -230,8 +196,8 @@ func (p *preflightScreen) keys(m *model) []key.Binding {
 	return []key.Binding{cont, k.Recheck, k.Back, k.Help, k.Quit}
 }
 
-func (p *preflightScreen) view(m *model) string {
-	w, _ := m.bodySize()
+func (p *preflightScreen) View() string {
+	m, w := p.sh, p.w
 	var b strings.Builder
 	b.WriteString(stBold.Render("Preflight checks") + stDim.Render(" — read-only: nothing is changed before you confirm the plan.") + "\n\n")
 	failed := p.failed()
@@ -310,11 +276,3 @@ func (p *preflightScreen) view(m *model) string {
 // notCheckedWhy is a not-checked row's reason, without the "not checked:"
 // its row already says.
 func notCheckedWhy(r checkRow) string { return strings.TrimPrefix(r.note, "not checked: ") }
-
-// spinFrame is the current spinner frame; still in accessible mode.
-func (m *model) spinFrame() string {
-	if m.accessible {
-		return "…"
-	}
-	return m.spin.View()
-}

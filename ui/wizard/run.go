@@ -31,6 +31,7 @@ type runRow struct {
 }
 
 type runScreen struct {
+	sh  *session
 	gen int
 	// confirmRotate: R was pressed once; the next R gives the client a new secret.
 	confirmRotate bool
@@ -49,10 +50,7 @@ type runScreen struct {
 	rest  []string
 	cc    string
 	plans map[string][]styled
-	pane  pane
-	wide  bool
-	listW int
-	w, h  int
+	listPane
 }
 
 type (
@@ -69,39 +67,27 @@ type (
 	}
 )
 
-// toRun opens the run screen and starts the selection.
-func (m *model) toRun(sel steps.Selection) tea.Cmd {
-	m.screen = scrRun
-	m.fullHelp = false
-	m.clearNotice()
-	if err := m.ensureEnv(); err != nil {
-		m.setNotice(noticeErr, "%s", err.Error())
-		return nil
-	}
-	m.newRun(sel)
-	return m.startRun(sel)
-}
-
-// newRun lays out the run screen for sel, every step pending.
-func (m *model) newRun(sel steps.Selection) *runScreen {
-	r := &runScreen{sel: sel, follow: true, pane: newPane(), plans: map[string][]styled{}, cc: m.vals.Get(steps.KeyCCID)}
+// newRunScreen lays out the run screen for sel, every step pending; the
+// plan's texts are reused where the plan made them.
+func newRunScreen(m *session, sel steps.Selection, planTexts map[string][]styled) *runScreen {
+	r := &runScreen{sh: m, sel: sel, follow: true, listPane: listPane{pane: newPane()}, plans: map[string][]styled{}, cc: m.vals.Get(steps.KeyCCID)}
 	for _, st := range sel.Steps {
 		r.rows = append(r.rows, runRow{step: st})
-		if m.plan != nil && m.plan.texts[st.ID] != nil {
-			r.plans[st.ID] = m.plan.texts[st.ID]
+		if planTexts[st.ID] != nil {
+			r.plans[st.ID] = planTexts[st.ID]
 		} else {
 			r.plans[st.ID] = planLines(st, m.env)
 		}
 	}
-	m.run = r
-	bw, bh := m.bodySize()
-	r.layout(bw, bh)
 	return r
 }
 
+func (r *runScreen) Busy() bool    { return r.active }
+func (r *runScreen) Crumb() string { return "Run" }
+
 // startRun runs sel in a goroutine; rows of sel start afresh.
-func (m *model) startRun(sel steps.Selection) tea.Cmd {
-	r := m.run
+func (r *runScreen) startRun(sel steps.Selection) tea.Cmd {
+	m := r.sh
 	r.gen = m.nextGen()
 	for i := range r.rows {
 		if sel.Has(r.rows[i].step.ID) {
@@ -110,6 +96,7 @@ func (m *model) startRun(sel steps.Selection) tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	r.cancel, r.active, r.err, r.failed, r.follow = cancel, true, nil, "", true
+	m.runActive = true
 	ch := make(chan tea.Msg, 64)
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -153,13 +140,9 @@ func (r *runScreen) index(id string) int {
 	return slices.IndexFunc(r.rows, func(x runRow) bool { return x.step.ID == id })
 }
 
-// updateRun handles the run's events, whatever screen shows, and the run
-// screen's keys.
-func (m *model) updateRun(msg tea.Msg) tea.Cmd {
-	r := m.run
-	if r == nil {
-		return nil
-	}
+// Update handles the run's events (the top model hands them over whatever
+// screen shows) and the run screen's keys (only while it shows).
+func (r *runScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case runEventMsg:
 		if msg.gen != r.gen {
@@ -171,12 +154,9 @@ func (m *model) updateRun(msg tea.Msg) tea.Cmd {
 		if msg.gen != r.gen {
 			return nil
 		}
-		return m.runFinished(msg)
+		return r.runFinished(msg)
 	case tea.KeyPressMsg:
-		if m.screen != scrRun {
-			return nil
-		}
-		return m.runKey(msg)
+		return r.runKey(msg)
 	}
 	return nil
 }
@@ -202,11 +182,11 @@ func (r *runScreen) event(msg runEventMsg) {
 		}
 		row.lines = append(row.lines, exchangeLines(ev.Exchange)...)
 	case steps.EventNote:
-		row.lines = append(row.lines, styled{text: "⚠ " + ev.Text, style: &stWarn})
+		row.lines = append(row.lines, styled{text: symWarn + " " + ev.Text, style: &stWarn})
 	case steps.EventFinish:
 		row.rec = ev.Record
 		row.status = ev.Record.Status
-		if ev.Step == steps.IDContactCenter && ev.Record.Outputs[steps.OutCCID] != "" {
+		if ev.Record.Outputs[steps.OutCCID] != "" { // found or checked
 			r.cc = ev.Record.Outputs[steps.OutCCID]
 		}
 	}
@@ -214,9 +194,12 @@ func (r *runScreen) event(msg runEventMsg) {
 	r.refresh()
 }
 
-func (m *model) runFinished(msg runDoneMsg) tea.Cmd {
-	r := m.run
+// runFinished takes the run's outcome; the top model ends the program
+// when the user was quitting.
+func (r *runScreen) runFinished(msg runDoneMsg) tea.Cmd {
+	m := r.sh
 	r.active = false
+	m.runActive = false
 	r.err = msg.err
 	m.lastRunErr = msg.err
 	if msg.state != nil {
@@ -230,7 +213,7 @@ func (m *model) runFinished(msg runDoneMsg) tea.Cmd {
 	var sf *steps.StepFailedError
 	switch {
 	case msg.err == nil:
-		m.finishedNotice()
+		r.finishedNotice()
 	case errors.Is(msg.err, steps.ErrInterrupted):
 		m.setNotice(noticeInfo, "Interrupted: the state is saved; the next start resumes.")
 	case errors.As(msg.err, &sf):
@@ -242,17 +225,13 @@ func (m *model) runFinished(msg runDoneMsg) tea.Cmd {
 		m.setNotice(noticeErr, "%s", m.env.Redactor.Error(msg.err))
 	}
 	r.refresh()
-	if m.quitting {
-		m.outcome = exitFor(msg.err)
-		return tea.Quit
-	}
 	return nil
 }
 
 // finishedNotice says what a run that ended without error leaves open: the
 // steps not run yet, those for the user to do by hand, or nothing.
-func (m *model) finishedNotice() {
-	r := m.run
+func (r *runScreen) finishedNotice() {
+	m := r.sh
 	manual := r.manual()
 	switch {
 	case len(r.rest) > 0:
@@ -267,7 +246,7 @@ func (m *model) finishedNotice() {
 // restAfter lists the steps of the procedure after the first one of sel
 // that sel leaves out and the saved state does not hold as done: after a
 // re-run from the step menu, what still needs running.
-func (m *model) restAfter(sel steps.Selection) []string {
+func (m *session) restAfter(sel steps.Selection) []string {
 	first := len(steps.All)
 	for i, st := range steps.All {
 		if sel.Has(st.ID) {
@@ -293,8 +272,8 @@ func (m *model) restAfter(sel steps.Selection) []string {
 
 // runRest runs the steps the last run left open on this screen: their rows
 // join the list, and what they need is pulled in.
-func (m *model) runRest() tea.Cmd {
-	r := m.run
+func (r *runScreen) runRest() tea.Cmd {
+	m := r.sh
 	sel, err := steps.Select(r.rest, nil, m.vals)
 	if err != nil {
 		m.setNotice(noticeErr, "%s", err.Error())
@@ -315,9 +294,9 @@ func (m *model) runRest() tea.Cmd {
 		all = append(all, st)
 	}
 	r.sel.Steps, r.rows, r.rest = all, rows, nil
-	r.layout(r.w, r.h)
+	r.SetSize(r.w, r.h)
 	m.clearNotice()
-	return m.startRun(sel)
+	return r.startRun(sel)
 }
 
 // manual lists the rows that ended as a step for the user to do by hand.
@@ -379,8 +358,8 @@ func (r *runScreen) after(id string) []string {
 	return out
 }
 
-func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
-	r := m.run
+func (r *runScreen) runKey(msg tea.KeyPressMsg) tea.Cmd {
+	m := r.sh
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Up):
@@ -408,17 +387,17 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case r.err == nil && key.Matches(msg, k.Summary):
-		return m.toSummary()
+		return m.goTo(goSummaryMsg{})
 	case r.err == nil && len(r.rest) > 0 && key.Matches(msg, k.RunRest):
-		return m.runRest()
+		return r.runRest()
 	case key.Matches(msg, k.Menu):
-		return m.toMenu()
+		return m.goTo(goMenuMsg{})
 	case r.err != nil && key.Matches(msg, k.Retry):
 		from := r.failed
 		if from == "" {
-			return m.startRunIDs(r.sel.IDs())
+			return r.startRunIDs(r.sel.IDs())
 		}
-		return m.startRunIDs(append([]string{from}, r.after(from)...))
+		return r.startRunIDs(append([]string{from}, r.after(from)...))
 	case r.rotatable() && key.Matches(msg, k.Rotate):
 		if !r.confirmRotate {
 			r.confirmRotate = true
@@ -426,9 +405,13 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		r.confirmRotate = false
-		return m.startRotation(r.after(steps.IDAuthClient))
+		ids, ok := m.rotation(r.after(steps.RotationStart()))
+		if !ok {
+			return nil
+		}
+		return r.startRunIDs(ids)
 	case r.err != nil && key.Matches(msg, k.Edit):
-		return m.enterForm(0, "", "Change what needs changing; preflight and the plan come next, and finished steps are not repeated.")
+		return m.goTo(goFormMsg{notice: "Change what needs changing; preflight and the plan come next, and finished steps are not repeated."})
 	case r.failed != "" && r.skippable() && key.Matches(msg, k.Skip):
 		row := r.row(r.failed)
 		row.userSkipped = true
@@ -438,29 +421,29 @@ func (m *model) runKey(msg tea.KeyPressMsg) tea.Cmd {
 			r.err, r.failed = nil, ""
 			m.lastRunErr = nil
 			r.rest = m.restAfter(r.sel)
-			m.finishedNotice()
+			r.finishedNotice()
 			r.refresh()
 			return nil
 		}
-		return m.startRunIDs(rest)
+		return r.startRunIDs(rest)
 	}
 	return nil
 }
 
 // startRunIDs runs these steps again (and what they need) on this screen.
-func (m *model) startRunIDs(ids []string) tea.Cmd {
+func (r *runScreen) startRunIDs(ids []string) tea.Cmd {
+	m := r.sh
 	sel, err := steps.Select(ids, nil, m.vals)
 	if err != nil {
 		m.setNotice(noticeErr, "%s", err.Error())
 		return nil
 	}
 	m.clearNotice()
-	return m.startRun(sel)
+	return r.startRun(sel)
 }
 
-func (r *runScreen) layout(w, h int) {
-	r.w, r.h = w, h
-	r.wide, r.listW = r.pane.place(w, h, 48, len(r.rows), 3)
+func (r *runScreen) SetSize(w, h int) {
+	r.place(w, h, 48, len(r.rows), 3)
 	r.refresh()
 }
 
@@ -485,7 +468,7 @@ func (r *runScreen) previewLines(row *runRow) []styled {
 	out := []styled{{text: row.step.ID + " · " + row.step.Title, style: &stBold}}
 	switch {
 	case row.userSkipped:
-		out = append(out, styled{text: "↷ skipped by you; the state keeps its last outcome.", style: &stDim})
+		out = append(out, styled{text: symSkip + " skipped by you; the state keeps its last outcome.", style: &stDim})
 	case row.status == "":
 		out = append(out, styled{text: "Not started yet. It will send:", style: &stDim})
 		if p := r.plans[row.step.ID]; len(p) > 2 {
@@ -516,8 +499,8 @@ func (r *runScreen) previewLines(row *runRow) []styled {
 }
 
 // actions are the keys that act on the finished (or failed) run.
-func (r *runScreen) actions(m *model) []key.Binding {
-	k := m.keys
+func (r *runScreen) actions() []key.Binding {
+	k := r.sh.keys
 	switch {
 	case r.active:
 		return nil
@@ -545,47 +528,14 @@ func (r *runScreen) rotatable() bool {
 	return row != nil && row.rec != nil && row.rec.Fix == steps.FixRotateSecret
 }
 
-// startRotation runs auth-client with RotateSecret (a new secret PUT to the
-// existing client), then register-gws and the given steps after it. Only
-// this one run rotates; later runs go without. after nil: every step of
-// the selection after auth-client.
-func (m *model) startRotation(after []string) tea.Cmd {
-	if after == nil {
-		sel, err := m.selection()
-		if err != nil {
-			m.setNotice(noticeErr, "%s", err.Error())
-			return nil
-		}
-		ids := sel.IDs()
-		if i := slices.Index(ids, steps.IDAuthClient); i >= 0 {
-			after = ids[i+1:]
-		}
-	}
-	m.rotate = true
-	err := m.rebuildEnv()
-	m.rotate = false
-	if err != nil {
-		m.setNotice(noticeErr, "%s", err.Error())
-		return nil
-	}
-	ids := append([]string{steps.IDAuthClient}, after...)
-	if !slices.Contains(ids, steps.IDRegisterGWS) {
-		ids = append(ids, steps.IDRegisterGWS)
-	}
-	if m.screen == scrRun && m.run != nil {
-		return m.startRunIDs(ids)
-	}
-	// From preflight or the step menu: the run screen opens on these steps.
-	sel, err := steps.Select(ids, nil, m.vals)
-	if err != nil {
-		m.setNotice(noticeErr, "%s", err.Error())
-		return nil
-	}
-	return m.toRun(sel)
+func (r *runScreen) Keys() helpKeys {
+	k := r.sh.keys
+	short := r.shortKeys()
+	return helpKeys{short: short, full: [][]key.Binding{r.actions(), {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, short[len(short)-1]}}}
 }
 
-func (r *runScreen) keys(m *model) []key.Binding {
-	k := m.keys
+func (r *runScreen) shortKeys() []key.Binding {
+	k := r.sh.keys
 	if r.active {
 		stop := key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "stop"))
 		return []key.Binding{k.Nav, k.Scroll, k.Help, stop}
@@ -629,7 +579,8 @@ func (r *runScreen) counts() (ok, failed, left int) {
 	return
 }
 
-func (r *runScreen) title(m *model) string {
+func (r *runScreen) title() string {
+	m := r.sh
 	ok, failed, _ := r.counts()
 	n := len(r.rows)
 	switch {
@@ -638,9 +589,9 @@ func (r *runScreen) title(m *model) string {
 	case r.err == nil:
 		return stOK.Render(clip(r.finishedTitle(), r.w))
 	case r.failed != "":
-		return stFail.Render(fmt.Sprintf("✗ Stopped at %s", r.failed))
+		return stFail.Render(fmt.Sprintf("%s Stopped at %s", symFail, r.failed))
 	}
-	return stFail.Render("✗ Stopped")
+	return stFail.Render(symFail + " Stopped")
 }
 
 // finishedTitle counts what a run that ended without error did, and never
@@ -656,7 +607,7 @@ func (r *runScreen) finishedTitle() string {
 			done++
 		}
 	}
-	t := fmt.Sprintf("✓ Finished: %d of %d done", done, len(r.rows))
+	t := fmt.Sprintf("%s Finished: %d of %d done", symOK, done, len(r.rows))
 	if skipped > 0 {
 		t += fmt.Sprintf("; %d skipped by you", skipped)
 	}
@@ -669,7 +620,8 @@ func (r *runScreen) finishedTitle() string {
 	return t
 }
 
-func (r *runScreen) view(m *model) string {
+func (r *runScreen) View() string {
+	m := r.sh
 	var list strings.Builder
 	idW := 18
 	now := time.Now()
@@ -700,13 +652,7 @@ func (r *runScreen) view(m *model) string {
 		list.WriteString(line + "\n")
 	}
 	var b strings.Builder
-	b.WriteString(r.title(m) + "\n\n")
-	if r.wide {
-		b.WriteString(sideBySide(list.String(), r.pane.view(), r.listW, r.h-2, stDim.Render(" │ ")))
-		return b.String()
-	}
-	b.WriteString(list.String())
-	b.WriteString(stDim.Render(strings.Repeat("─", r.w)) + "\n")
-	b.WriteString(r.pane.view())
+	b.WriteString(r.title() + "\n\n")
+	b.WriteString(r.render(list.String()))
 	return b.String()
 }

@@ -26,7 +26,7 @@ func TestRunFinishedNeverClaimsDoneWithAManualStepOpen(t *testing.T) {
 	}
 	// With nothing open, it may say so.
 	m.run.rows[len(m.run.rows)-1].status = steps.StatusDone
-	m.finishedNotice()
+	m.run.finishedNotice()
 	if v := m.View().Content; !strings.Contains(v, "✓ Finished: 9 of 9 done") || !strings.Contains(v, "Every step is done") {
 		t.Errorf("with every step done:\n%s", v)
 	}
@@ -52,12 +52,11 @@ func TestRunOffersTheRestAfterAMenuRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := m.newRun(sel)
-	m.screen = scrRun
 	for _, st := range sel.Steps {
 		rec := m.state.Steps[st.ID]
 		r.event(runEventMsg{ev: steps.Event{Kind: steps.EventFinish, Step: st.ID, Record: rec}})
 	}
-	m.runFinished(runDoneMsg{state: m.state})
+	m.run.runFinished(runDoneMsg{state: m.state})
 	if !slices.Equal(r.rest, []string{steps.IDDesignerEnv}) {
 		t.Fatalf("rest = %v, want [designer-env]", r.rest)
 	}
@@ -71,14 +70,14 @@ func TestRunOffersTheRestAfterAMenuRerun(t *testing.T) {
 		t.Errorf("the run screen claims every step done:\n%s", v)
 	}
 
-	if m.runKey(keyMsg("a")) == nil {
+	if m.run.runKey(keyMsg("a")) == nil {
 		t.Fatal("a did not start the rest")
 	}
 	deadline := time.After(10 * time.Second)
 	for m.run.active {
 		select {
 		case msg := <-m.run.ch:
-			m.updateRun(msg)
+			m.run.Update(msg)
 		case <-deadline:
 			t.Fatal("the rest did not finish")
 		}

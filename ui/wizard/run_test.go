@@ -135,7 +135,6 @@ func runWithBigAnswer(t testing.TB, w, h int) *model {
 	m := fixtureModel(t, w, h)
 	sel, _ := steps.Select([]string{steps.IDContactCenter}, nil, m.vals)
 	r := m.newRun(sel)
-	m.screen = scrRun
 	r.active = true
 	r.event(runEventMsg{ev: steps.Event{Kind: steps.EventStart, Step: steps.IDContactCenter}, at: time.Now()})
 	r.event(runEventMsg{ev: steps.Event{Kind: steps.EventExchange, Step: steps.IDContactCenter, Exchange: bigExchange()}})
@@ -412,7 +411,6 @@ func TestPreviewShowsRequestInFlight(t *testing.T) {
 	m := fixtureModel(t, 100, 30)
 	sel, _ := steps.Select([]string{steps.IDContactCenter}, nil, m.vals)
 	r := m.newRun(sel)
-	m.screen = scrRun
 	r.active = true
 	r.event(runEventMsg{ev: steps.Event{Kind: steps.EventStart, Step: steps.IDContactCenter}, at: time.Now()})
 	req := &httpx.Exchange{Method: "GET", URL: "https://auth.example.com/environment/v3/contact-centers", Attempt: 1, Pending: true}

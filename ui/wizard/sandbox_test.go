@@ -17,6 +17,7 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
 
@@ -34,9 +35,9 @@ type sandboxRun struct {
 // config the way the CLI does.
 func startSandbox(t *testing.T, faults ...sandbox.Fault) *sandboxRun {
 	t.Helper()
-	requireKeyring(t)
-	requirePostgres(t)
-	cc := newCC()
+	testkit.RequireKeyring(t)
+	testkit.RequirePostgres(t)
+	cc := testkit.UUID()
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -7,8 +7,6 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/nexus-onboard/nexus-onboard/steps"
 )
 
 // Colours are the 16 ANSI ones, so the terminal's own theme decides how they
@@ -29,54 +27,6 @@ var (
 	stSection  = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("6"))
 	stKey      = lipgloss.NewStyle().Bold(true)
 )
-
-// cursorMark prefixes the highlighted row; a symbol, so it survives monochrome.
-const cursorMark = "›"
-
-// mark returns the symbol of a status, two cells wide (✋ is a wide rune).
-func mark(s steps.Status, spin string) string {
-	switch s {
-	case steps.StatusDone, steps.StatusAlreadyDone:
-		return stOK.Render("✓ ")
-	case steps.StatusFailed:
-		return stFail.Render("✗ ")
-	case steps.StatusSkipped:
-		return stDim.Render("↷ ")
-	case steps.StatusManual:
-		return stWarn.Render("✋")
-	case steps.StatusRunning:
-		return stRun.Render(padRight(spin, 2))
-	case steps.StatusNotRun:
-		return stDim.Render("· ")
-	}
-	return stDim.Render("○ ")
-}
-
-// symbol is the bare status symbol, for running text.
-func symbol(s steps.Status) string {
-	switch s {
-	case steps.StatusDone, steps.StatusAlreadyDone:
-		return "✓"
-	case steps.StatusFailed:
-		return "✗"
-	case steps.StatusSkipped:
-		return "↷"
-	case steps.StatusManual:
-		return "✋"
-	}
-	return "·"
-}
-
-// statusWord is the status as shown in lists.
-func statusWord(s steps.Status) string {
-	switch s {
-	case "":
-		return "pending"
-	case steps.StatusNotRun:
-		return "not run"
-	}
-	return string(s)
-}
 
 // fmtDur renders a duration compactly, in at most 6 cells.
 func fmtDur(d time.Duration) string {

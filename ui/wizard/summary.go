@@ -22,6 +22,7 @@ import (
 // of a redacted Markdown report.
 
 type summaryScreen struct {
+	sh            *session
 	gen           int
 	recs          []*steps.Record // in procedure order
 	cursor        int             // DesignerEnv option
@@ -59,11 +60,9 @@ type (
 	}
 )
 
-func (m *model) toSummary() tea.Cmd {
-	m.screen = scrSummary
-	m.fullHelp = false
-	m.clearNotice()
-	s := &summaryScreen{gen: m.nextGen(), pane: newPane(), cursor: 1, cc: m.vals.Get(steps.KeyCCID),
+// newSummaryScreen lays out the summary of the saved state.
+func newSummaryScreen(m *session) *summaryScreen {
+	s := &summaryScreen{sh: m, gen: m.nextGen(), pane: newPane(), cursor: 1, cc: m.vals.Get(steps.KeyCCID),
 		clientAccount: steps.KeyringAccount(m.vals, steps.OutClientSecret), inMemory: m.params.KeyringNote != ""}
 	if m.state != nil {
 		for _, st := range steps.All {
@@ -72,16 +71,24 @@ func (m *model) toSummary() tea.Cmd {
 			}
 		}
 	}
-	if m.sum != nil && m.sum.cancel != nil {
-		m.sum.cancel()
-	}
-	m.sum = s
-	bw, bh := m.bodySize()
-	s.layout(bw, bh)
-	return nil
+	return s
 }
 
-func (s *summaryScreen) layout(w, h int) {
+func (s *summaryScreen) Busy() bool    { return false }
+func (s *summaryScreen) Crumb() string { return "Summary" }
+
+func (s *summaryScreen) Keys() helpKeys {
+	k := s.sh.keys
+	short := []key.Binding{k.Reveal, k.Copy, k.Export, k.Nav, k.Menu, k.Help, k.Quit}
+	acts := []key.Binding{k.Reveal, k.Copy, k.Export}
+	if s.manualSQL() != "" {
+		short = append([]key.Binding{k.WriteSQL}, short...)
+		acts = append(acts, k.WriteSQL)
+	}
+	return helpKeys{short: short, full: [][]key.Binding{acts, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Menu, k.Back, k.Help, k.Quit}}}
+}
+
+func (s *summaryScreen) SetSize(w, h int) {
 	s.w, s.h = w, h
 	s.pane.setSize(w, h)
 	s.refresh()
@@ -120,19 +127,19 @@ func (s *summaryScreen) lines(w int) []string {
 	}
 	switch {
 	case failed != "":
-		out = append(out, styled{text: fmt.Sprintf("✗ Not finished: %s failed (m opens the step menu to re-run it)", failed), style: &stFail})
+		out = append(out, styled{text: fmt.Sprintf("%s Not finished: %s failed (m opens the step menu to re-run it)", symFail, failed), style: &stFail})
 	case len(s.recs) < len(steps.All) || notRun > 0:
 		out = append(out, styled{text: fmt.Sprintf("%d of %d steps have run for contact center %s", len(s.recs)-notRun, len(steps.All), cc), style: &stWarn})
 	case len(manual) > 0:
 		// Not complete while a step is the user's to do.
-		out = append(out, styled{text: fmt.Sprintf("✋ %d of %d steps done for contact center %s; %d for you to do by hand (%s), below.",
-			ok, len(steps.All), cc, len(manual), strings.Join(manual, ", ")), style: &stWarn})
+		out = append(out, styled{text: fmt.Sprintf("%s %d of %d steps done for contact center %s; %d for you to do by hand (%s), below.",
+			symManual, ok, len(steps.All), cc, len(manual), strings.Join(manual, ", ")), style: &stWarn})
 		manual = nil
 	default:
-		out = append(out, styled{text: "✓ Onboarding complete for contact center " + cc, style: &stOK})
+		out = append(out, styled{text: symOK + " Onboarding complete for contact center " + cc, style: &stOK})
 	}
 	if len(manual) > 0 {
-		out = append(out, styled{text: fmt.Sprintf("✋ For you to do by hand, below: %s.", strings.Join(manual, ", ")), style: &stWarn})
+		out = append(out, styled{text: fmt.Sprintf("%s For you to do by hand, below: %s.", symManual, strings.Join(manual, ", ")), style: &stWarn})
 	}
 
 	out = append(out, styled{}, styled{text: "DesignerEnv transaction (by hand, in Agent Setup)", style: &stSection},
@@ -165,9 +172,9 @@ func (s *summaryScreen) lines(w int) []string {
 			{text: "  Nexus API key   " + secrets.Account(cc, secrets.NexusAPIKey) + "  (r reveals it while the sandbox runs)"}}
 	}
 	for _, r := range s.recs {
-		if r.ID == steps.IDRegisterGWS && r.Status == steps.StatusManual && r.Outputs["sql"] != "" {
-			out = append(out, styled{}, styled{text: "Register GWS in nex_gapis (by hand: w saves this SQL to a file for psql)", style: &stSection})
-			out = append(out, sqlLines(r.Outputs["sql"], w)...)
+		if m := steps.ManualOf(r); m != nil && m.SQL != "" {
+			out = append(out, styled{}, styled{text: stepTitle(r.ID) + " (by hand: w saves this SQL to a file for psql)", style: &stSection})
+			out = append(out, sqlLines(m.SQL, w)...)
 		}
 	}
 	body = append(body, wrapStyled(out, w)...)
@@ -180,7 +187,7 @@ func (s *summaryScreen) lines(w int) []string {
 		line := "  " + mark(r.Status, "") + " " + padRight(r.ID, 17) + padRight(string(r.Status), 14)
 		body = append(body, line+clip(msg, max(w-ansiWidth(line), 0)))
 		if r.Warning != "" {
-			body = append(body, wrapStyled([]styled{{text: "       ⚠ " + r.Warning, style: &stWarn}}, w)...)
+			body = append(body, wrapStyled([]styled{{text: "       " + symWarn + " " + r.Warning, style: &stWarn}}, w)...)
 		}
 	}
 	body = append(body, "", stDim.Render(clip("x writes a redacted Markdown report of the whole run, for a ticket.", w)))
@@ -196,8 +203,8 @@ func (s *summaryScreen) lines(w int) []string {
 	return body
 }
 
-func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
-	s := m.sum
+func (s *summaryScreen) Update(msg tea.Msg) tea.Cmd {
+	m := s.sh
 	switch msg := msg.(type) {
 	case apiKeyMsg:
 		if msg.gen != s.gen {
@@ -218,7 +225,7 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 		}
 		if msg.print {
 			s.apiKey = msg.key
-			s.askPrint(m)
+			s.askPrint()
 			return nil
 		}
 		s.apiKey, s.revealed = msg.key, true
@@ -279,7 +286,7 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 				s.version++
 				break
 			}
-			return m.fetchAPIKey(false)
+			return s.fetchAPIKey(false)
 		case key.Matches(msg, k.Copy):
 			kv := steps.DesignerEnv("")[s.cursor]
 			if kv[0] != "password" {
@@ -290,20 +297,20 @@ func (m *model) updateSummary(msg tea.Msg) tea.Cmd {
 				m.setNotice(noticeInfo, "%s", copiedKeyNotice)
 				return tea.SetClipboard(s.apiKey)
 			}
-			return m.fetchAPIKey(true)
+			return s.fetchAPIKey(true)
 		case key.Matches(msg, k.PrintKey):
 			if s.revealed && s.apiKey != "" {
-				s.askPrint(m)
+				s.askPrint()
 				return nil
 			}
-			return m.fetchAPIKeyFor(false, true)
+			return s.fetchAPIKeyFor(false, true)
 		case key.Matches(msg, k.Export):
-			return m.exportReport()
+			return s.exportReport()
 		case key.Matches(msg, k.WriteSQL) && s.manualSQL() != "":
-			return m.writeSQL(s.manualSQL())
+			return s.writeSQL(s.manualSQL())
 		case key.Matches(msg, k.Menu), key.Matches(msg, k.Back):
 			s.apiKey, s.revealed = "", false
-			return m.toMenu()
+			return m.goTo(goMenuMsg{})
 		}
 	}
 	s.refresh()
@@ -328,19 +335,27 @@ func sqlLines(sql string, w int) []styled {
 	return out
 }
 
-// manualSQL is the SQL register-gws left for the admin to run, if any.
+// manualSQL is the SQL a manual step left for the admin to run, if any.
 func (s *summaryScreen) manualSQL() string {
 	for _, r := range s.recs {
-		if r.ID == steps.IDRegisterGWS && r.Status == steps.StatusManual {
-			return r.Outputs["sql"]
+		if m := steps.ManualOf(r); m != nil && m.SQL != "" {
+			return m.SQL
 		}
 	}
 	return ""
 }
 
+// stepTitle is a step's title, or its id when it has none.
+func stepTitle(id string) string {
+	if st, ok := steps.Lookup(id); ok && st.Title != "" {
+		return st.Title
+	}
+	return id
+}
+
 // writeSQL saves the manual SQL as the file its comments name.
-func (m *model) writeSQL(sql string) tea.Cmd {
-	dir := m.store.Dir
+func (s *summaryScreen) writeSQL(sql string) tea.Cmd {
+	dir := s.sh.store.Dir
 	return func() tea.Msg {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return reportMsg{err: err}
@@ -355,9 +370,9 @@ func (m *model) writeSQL(sql string) tea.Cmd {
 const copiedKeyNotice = "Sent the Nexus API key to the terminal's clipboard (OSC 52); some terminals and tmux drop it: p prints it after the wizard closes."
 
 // askPrint asks before the key goes to the terminal's scrollback.
-func (s *summaryScreen) askPrint(m *model) {
+func (s *summaryScreen) askPrint() {
 	s.confirmPrint = true
-	m.setNotice(noticeErr, "The key will be printed to the terminal after the wizard closes, and stays in its scrollback. y prints it; any other key cancels.")
+	s.sh.setNotice(noticeErr, "The key will be printed to the terminal after the wizard closes, and stays in its scrollback. y prints it; any other key cancels.")
 }
 
 // AfterExit is what the wizard prints to the terminal once its screen has
@@ -370,12 +385,12 @@ func (m *model) AfterExit() string {
 }
 
 // fetchAPIKey reads the tenant's Nexus API key from the keyring.
-func (m *model) fetchAPIKey(copy bool) tea.Cmd { return m.fetchAPIKeyFor(copy, false) }
+func (s *summaryScreen) fetchAPIKey(copy bool) tea.Cmd { return s.fetchAPIKeyFor(copy, false) }
 
 // fetchAPIKeyFor reads the key to copy it, to print it after exit, or to
 // reveal it.
-func (m *model) fetchAPIKeyFor(copy, print bool) tea.Cmd {
-	s := m.sum
+func (s *summaryScreen) fetchAPIKeyFor(copy, print bool) tea.Cmd {
+	m := s.sh
 	if s.fetching {
 		return nil
 	}
@@ -406,12 +421,13 @@ func (m *model) fetchAPIKeyFor(copy, print bool) tea.Cmd {
 }
 
 // exportReport writes the Markdown report next to the state file.
-func (m *model) exportReport() tea.Cmd {
+func (s *summaryScreen) exportReport() tea.Cmd {
+	m := s.sh
 	if err := m.ensureEnv(); err != nil {
 		m.setNotice(noticeErr, "%s", err.Error())
 		return nil
 	}
-	vals, recs, red, dir := m.vals.Clone(), m.sum.recs, m.env.Redactor, m.store.Dir
+	vals, recs, red, dir := m.vals.Clone(), s.recs, m.env.Redactor, m.store.Dir
 	cc := vals.Get(steps.KeyCCID)
 	return func() tea.Msg {
 		now := time.Now()
@@ -424,4 +440,4 @@ func (m *model) exportReport() tea.Cmd {
 	}
 }
 
-func (s *summaryScreen) view(*model) string { return s.pane.view() }
+func (s *summaryScreen) View() string { return s.pane.view() }

@@ -18,7 +18,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -87,132 +86,47 @@ func monochrome(environ []string) (colorprofile.Profile, bool) {
 	return 0, false
 }
 
-type screen int
-
-const (
-	scrStart screen = iota
-	scrForm
-	scrPreflight
-	scrPlan
-	scrRun
-	scrSummary
-	scrMenu
-	scrTranscript
-)
-
-// model is the wizard: the state machine between the screens.
+// model is the wizard: the state machine between the screens. It holds
+// the current screen and the session the screens share, and draws what is
+// the same on every screen: the header, the notice, the help bar and the
+// quit confirmation.
 type model struct {
-	ctx        context.Context
-	rotate     bool // the next environment rotates the client secret (one run only)
-	params     app.WizardParams
-	vals       steps.Values
-	store      steps.Store
-	accessible bool
+	*session
 
-	screen        screen
-	width, height int
-	keys          keyMap
-	help          help.Model
-	fullHelp      bool
-	spin          spinner.Model
-	ticking       bool
-	notice        string
-	noticeKind    noticeKind
+	cur      screen
+	help     help.Model
+	fullHelp bool
+	ticking  bool
 
-	// only is what the next run selects: nil for the whole procedure, one id
-	// for a re-run from the menu (dependencies are pulled in by steps.Select).
-	only []string
-	// fromMenu: the preflight and plan were opened from the step menu, so
-	// esc goes back there.
-	fromMenu bool
-	env      *steps.Env
-	warn     *warnings
-
+	// The latest screen of the kinds whose life goes beyond being shown:
+	// the run reports to its screen whatever shows; the exit code reads the
+	// run and the preflight; the form keeps its discoveries; the menu its
+	// cursor; the summary the key to print after exit.
 	form *formScreen
 	pre  *preflightScreen
 	plan *planScreen
 	run  *runScreen
 	sum  *summaryScreen
 	menu *menuScreen
-	tr   *transcriptScreen
 
-	state       *steps.State // the contact center's last saved state
 	confirmQuit bool
 	quitting    bool
 	interrupted bool // the quit came from Ctrl+C, not q
 	outcome     error
-	lastRunErr  error
-	runDone     chan struct{} // closed when the run goroutine has returned
-
-	seq     int     // generations of screens' commands
-	pending tea.Cmd // what Init runs for a model placed on a screen (tests)
-
-	// runner tuning, for tests
-	retryDelay time.Duration
-}
-
-// nextGen numbers a new batch of commands, so late answers are recognised.
-func (m *model) nextGen() int {
-	m.seq++
-	return m.seq
-}
-
-type noticeKind int
-
-const (
-	noticeInfo noticeKind = iota
-	noticeOK
-	noticeErr
-)
-
-// warnings collects what steps.Env reports, possibly from other goroutines.
-type warnings struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (w *warnings) add(s string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !slices.Contains(w.list, s) {
-		w.list = append(w.list, s)
-	}
-}
-
-func (w *warnings) all() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.list)
+	pending     tea.Cmd // what Init runs for a model placed on a screen (tests)
 }
 
 func newModel(ctx context.Context, p app.WizardParams) *model {
-	vals := p.Values
-	if vals.Get(steps.KeyClientID) == "" && vals.Source(steps.KeyClientID) == "" {
-		// Values built by hand (tests) may lack the defaults Load fills in.
-		for _, in := range steps.Inputs {
-			if in.Default != "" && vals.Get(in.Key) == "" {
-				vals.Set(in.Key, in.Default, steps.FromDefault)
-			}
-		}
-	}
-	m := &model{
-		ctx:        ctx,
-		params:     p,
-		vals:       vals,
-		store:      p.Store,
-		accessible: p.Accessible,
-		keys:       newKeyMap(),
-		help:       help.New(),
-		warn:       &warnings{},
-		width:      80,
-		height:     24,
-	}
-	for _, w := range p.Warnings {
-		m.warn.add(w)
-	}
-	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(stRun))
+	m := &model{session: newSession(ctx, p), help: help.New()}
+	m.cur = &loadingScreen{sh: m.session}
 	m.help.SetWidth(m.width)
 	return m
+}
+
+// show makes s the current screen, laid out for the body.
+func (m *model) show(s screen) {
+	m.cur = s
+	s.SetSize(m.bodySize())
 }
 
 // Messages. Results of commands carry the generation of the screen that
@@ -229,7 +143,7 @@ type (
 // Init loads the saved state of the contact center, off the UI goroutine.
 // A model already placed on a screen (tests) starts there.
 func (m *model) Init() tea.Cmd {
-	if m.screen != scrStart {
+	if _, loading := m.cur.(*loadingScreen); !loading {
 		return m.pending
 	}
 	cc := m.vals.Get(steps.KeyCCID)
@@ -266,7 +180,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick(m.start(msg))
 	case runEventMsg, runDoneMsg:
 		// The run goroutine reports whatever screen is showing.
-		return m, m.tick(m.updateRun(msg))
+		return m, m.tick(m.runReport(msg))
+	case navMsg:
+		return m, m.tick(m.settle(m.navigate(msg)))
 	case tea.KeyPressMsg:
 		if cmd, done := m.globalKey(msg); done {
 			return m, cmd
@@ -275,25 +191,44 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, m.tick(m.forward(msg))
 }
 
-// forward hands a message to the current screen.
+// forward hands a message to the current screen, then opens the screen
+// it asked for, if any.
 func (m *model) forward(msg tea.Msg) tea.Cmd {
-	switch m.screen {
-	case scrForm:
-		return m.updateForm(msg)
-	case scrPreflight:
-		return m.updatePreflight(msg)
-	case scrPlan:
-		return m.updatePlan(msg)
-	case scrRun:
-		return m.updateRun(msg)
-	case scrSummary:
-		return m.updateSummary(msg)
-	case scrMenu:
-		return m.updateMenu(msg)
-	case scrTranscript:
-		return m.updateTranscript(msg)
+	return m.settle(m.cur.Update(msg))
+}
+
+// settle handles the navigation the screens posted, in order.
+func (m *model) settle(cmd tea.Cmd) tea.Cmd {
+	if len(m.nav) == 0 {
+		return cmd
 	}
-	return nil
+	cmds := []tea.Cmd{cmd}
+	for len(m.nav) > 0 {
+		msg := m.nav[0]
+		m.nav = m.nav[1:]
+		cmds = append(cmds, m.navigate(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+// runReport hands the run goroutine's events to the run screen, whatever
+// screen shows; a run that ends while the user quits ends the program.
+func (m *model) runReport(msg tea.Msg) tea.Cmd {
+	if m.run == nil {
+		return nil
+	}
+	cmd := m.settle(m.run.Update(msg))
+	if done, ok := msg.(runDoneMsg); ok && done.gen == m.run.gen && m.quitting {
+		m.outcome = exitFor(done.err)
+		return tea.Quit
+	}
+	return cmd
+}
+
+// typing reports whether the current screen takes typed text.
+func (m *model) typing() bool {
+	_, ok := m.cur.(textEntry)
+	return ok
 }
 
 // globalKey handles the keys that mean the same everywhere: quit (asking
@@ -312,7 +247,7 @@ func (m *model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if m.quitting {
 		return nil, true
 	}
-	isQuit := msg.String() == "ctrl+c" || (m.screen != scrForm && key.Matches(msg, m.keys.Quit))
+	isQuit := msg.String() == "ctrl+c" || (!m.typing() && key.Matches(msg, m.keys.Quit))
 	if isQuit {
 		if m.running() {
 			m.confirmQuit = true
@@ -321,7 +256,7 @@ func (m *model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.interrupted = msg.String() == "ctrl+c"
 		return m.quit(), true
 	}
-	if (m.screen == scrForm && key.Matches(msg, m.keys.FormHelp)) || (m.screen != scrForm && key.Matches(msg, m.keys.Help)) {
+	if (m.typing() && key.Matches(msg, m.keys.FormHelp)) || (!m.typing() && key.Matches(msg, m.keys.Help)) {
 		m.fullHelp = !m.fullHelp
 		m.resize(m.width, m.height)
 		return nil, true
@@ -331,14 +266,11 @@ func (m *model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 
 // busy reports whether something is under way that a spinner shows.
 func (m *model) busy() bool {
-	return (m.form != nil && m.form.discovering) ||
-		(m.pre != nil && m.pre.pending() > 0) ||
-		(m.plan != nil && m.plan.checking) ||
-		m.running()
+	return m.cur.Busy() || m.running()
 }
 
 // running reports whether a run goroutine is working.
-func (m *model) running() bool { return m.run != nil && m.run.active }
+func (m *model) running() bool { return m.runActive }
 
 // tick starts the spinner when something became busy.
 func (m *model) tick(cmd tea.Cmd) tea.Cmd {
@@ -452,90 +384,14 @@ func exitError(code int, msg string) error {
 	return &app.ExitError{Code: code, Err: errors.New(msg)}
 }
 
-func (m *model) setNotice(kind noticeKind, format string, a ...any) {
-	m.noticeKind = kind
-	m.notice = fmt.Sprintf(format, a...)
-	if len(a) == 0 {
-		m.notice = format
-	}
-}
-
-func (m *model) clearNotice() { m.notice = "" }
-
-// start opens the menu when the contact center has a saved state, else the form.
-func (m *model) start(msg startMsg) tea.Cmd {
-	if msg.err != nil {
-		m.setNotice(noticeErr, "%s", msg.err.Error())
-	}
-	if msg.st != nil && len(msg.st.Steps) > 0 {
-		m.state = msg.st
-		if m.vals.Get(steps.KeyCCID) == "" {
-			m.vals.Set(steps.KeyCCID, msg.cc, steps.FromSaved)
-		}
-		return m.toMenu()
-	}
-	return m.enterForm(0, "", "")
-}
-
-// ensureEnv builds the environment for the current values when there is
-// none: it makes no network call.
-func (m *model) ensureEnv() error {
-	if m.env != nil {
-		return nil
-	}
-	return m.rebuildEnv()
-}
-
-// rebuildEnv replaces the environment after the inputs changed. Its inputs
-// are a copy: the run goroutine may write to them (a discovered cc_id)
-// while the screen reads m.vals.
-func (m *model) rebuildEnv() error {
-	if m.running() {
-		return errors.New("a step is running")
-	}
-	if m.env != nil {
-		m.env.Close()
-		m.env = nil
-	}
-	env, err := steps.NewEnv(m.vals.Clone(), steps.Options{Warn: m.warn.add, RotateSecret: m.rotate, Invocation: m.params.Invocation, Keyring: m.params.Keyring})
-	if err != nil {
-		return err
-	}
-	m.env = env
-	return nil
-}
-
-// selection resolves what the next run selects.
-func (m *model) selection() (steps.Selection, error) {
-	return steps.Select(m.only, nil, m.vals)
-}
-
-// resize lays the screens out again for a new terminal size.
+// resize lays the current screen out again for a new terminal size.
 func (m *model) resize(w, h int) {
 	if w <= 0 || h <= 0 {
 		return
 	}
 	m.width, m.height = w, h
 	m.help.SetWidth(w)
-	bw, bh := m.bodySize()
-	if m.form != nil {
-		m.form.resize(bw, bh)
-	}
-	if m.plan != nil {
-		m.plan.layout(bw, bh)
-	}
-	if m.run != nil {
-		m.run.layout(bw, bh)
-	}
-	if m.sum != nil {
-		m.sum.layout(bw, bh)
-	}
-	if m.menu != nil {
-		m.menu.layout(bw, bh)
-	}
-	if m.tr != nil {
-		m.tr.layout(bw, bh)
-	}
+	m.cur.SetSize(m.bodySize())
 }
 
 // Layout: two header lines and a blank, the body, a notice line, and the
@@ -567,7 +423,7 @@ func (m *model) View() tea.View {
 	b.WriteString(m.headerView())
 	b.WriteString("\n")
 	_, bh := m.bodySize()
-	b.WriteString(fit(m.screenView(), w, bh))
+	b.WriteString(fit(m.cur.View(), w, bh))
 	b.WriteString("\n")
 	b.WriteString(fit(strings.Join(wrap(m.noticeView(), w), "\n"), w, m.noticeHeight()))
 	b.WriteString("\n")
@@ -578,32 +434,12 @@ func (m *model) View() tea.View {
 	return v
 }
 
-func (m *model) screenView() string {
-	switch m.screen {
-	case scrStart:
-		return "\n  Loading the saved state…"
-	case scrForm:
-		return m.form.view()
-	case scrPreflight:
-		return m.pre.view(m)
-	case scrPlan:
-		return m.plan.view(m)
-	case scrRun:
-		return m.run.view(m)
-	case scrSummary:
-		return m.sum.view(m)
-	case scrMenu:
-		return m.menu.view(m)
-	case scrTranscript:
-		return m.tr.view()
-	}
-	return ""
-}
+// crumbs is the trail of the onboarding, by the screens' Crumb; a screen
+// off it (the step menu, the transcript) is a support screen.
+var crumbs = []string{"Inputs", "Preflight", "Plan", "Run", "Summary"}
 
-var crumbs = []struct {
-	s    screen
-	name string
-}{{scrForm, "Inputs"}, {scrPreflight, "Preflight"}, {scrPlan, "Plan"}, {scrRun, "Run"}, {scrSummary, "Summary"}}
+// menuCrumb is the step menu's name, where support screens start.
+const menuCrumb = "Step menu"
 
 func (m *model) headerView() string {
 	left := stTitle.Render("nexus-onboard") + stDim.Render(" · enable a tenant for Digital Channels")
@@ -632,22 +468,19 @@ func (m *model) headerView() string {
 	line1 := left + strings.Repeat(" ", gap) + r
 
 	var parts []string
-	switch m.screen {
-	case scrMenu, scrTranscript:
-		parts = append(parts, crumbOn("Step menu"))
-		if m.screen == scrTranscript {
-			parts = append(parts, crumbOn("Transcript"))
-		} else {
-			parts = append(parts, stCrumb.Render("enter re-runs a step, e edits the inputs"))
-		}
-	default:
+	switch here := m.cur.Crumb(); {
+	case here == "" || slices.Contains(crumbs, here):
 		for _, c := range crumbs {
-			if c.s == m.screen {
-				parts = append(parts, crumbOn(c.name))
+			if c == here {
+				parts = append(parts, crumbOn(c))
 			} else {
-				parts = append(parts, stCrumb.Render(c.name))
+				parts = append(parts, stCrumb.Render(c))
 			}
 		}
+	case here == menuCrumb:
+		parts = append(parts, crumbOn(menuCrumb), stCrumb.Render("enter re-runs a step, e edits the inputs"))
+	default:
+		parts = append(parts, crumbOn(menuCrumb), crumbOn(here))
 	}
 	line2 := strings.Join(parts, stCrumb.Render(" › "))
 	return line1 + "\n" + line2 + "\n"
@@ -667,22 +500,29 @@ func (m *model) noticeView() string {
 		return stWarn.Render("A step is running. Stop it? The state is saved; the next start resumes. ") + stKey.Render("y") + "/" + stKey.Render("N")
 	}
 	if m.notice == "" {
-		if ws := m.warn.all(); len(ws) > 0 && m.screen == scrForm {
-			return stWarn.Render("⚠ " + ws[0])
+		if ws := m.warn.all(); len(ws) > 0 && m.typing() {
+			return stWarn.Render(symWarn + " " + ws[0])
 		}
 		return ""
 	}
 	switch m.noticeKind {
 	case noticeErr:
-		return stFail.Render("✗ " + m.notice)
+		return stFail.Render(symFail + " " + m.notice)
 	case noticeOK:
-		return stOK.Render("✓ " + m.notice)
+		return stOK.Render(symOK + " " + m.notice)
 	}
 	return m.notice
 }
 
 func (m *model) helpView() string {
-	k := m.screenKeys()
+	k := m.cur.Keys()
+	var nonEmpty [][]key.Binding
+	for _, g := range k.full {
+		if len(g) > 0 {
+			nonEmpty = append(nonEmpty, g)
+		}
+	}
+	k.full = nonEmpty
 	if m.confirmQuit {
 		k = helpKeys{short: []key.Binding{m.keys.Yes, m.keys.No}}
 	}
@@ -726,52 +566,4 @@ func (m *model) shortHelpView(short []key.Binding) string {
 		}
 		bs = slices.Delete(bs, len(bs)-3, len(bs)-2)
 	}
-}
-
-// screenKeys are the bindings the current screen answers to.
-func (m *model) screenKeys() helpKeys {
-	k := m.keys
-	var short []key.Binding
-	var full [][]key.Binding
-	switch m.screen {
-	case scrForm:
-		short = []key.Binding{k.FormNext, k.FormPrev, k.FormBack, k.FormHelp, k.FormQuit}
-		full = [][]key.Binding{{k.FormNext, k.FormPrev, k.FormBack}, {k.FormPick}, {k.FormHelp, k.FormQuit}}
-	case scrPreflight:
-		short = m.pre.keys(m)
-		full = [][]key.Binding{short[:len(short)-3], {k.Back, k.Help, k.Quit}}
-	case scrPlan:
-		short = []key.Binding{k.Start, k.Nav, k.Scroll, k.Back, k.Help, k.Quit}
-		full = [][]key.Binding{{k.Start, k.Back}, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, k.Quit}}
-	case scrRun:
-		short = m.run.keys(m)
-		full = [][]key.Binding{m.run.actions(m), {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, short[len(short)-1]}}
-	case scrSummary:
-		short = []key.Binding{k.Reveal, k.Copy, k.Export, k.Nav, k.Menu, k.Help, k.Quit}
-		acts := []key.Binding{k.Reveal, k.Copy, k.Export}
-		if m.sum.manualSQL() != "" {
-			short = append([]key.Binding{k.WriteSQL}, short...)
-			acts = append(acts, k.WriteSQL)
-		}
-		full = [][]key.Binding{acts, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Menu, k.Back, k.Help, k.Quit}}
-	case scrMenu:
-		sum := key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "summary"))
-		short = []key.Binding{k.Rerun, k.Transcript, k.Edit, k.RunAll, sum, k.Help, k.Quit}
-		if m.menu != nil && m.menu.rotatable() {
-			short = append([]key.Binding{k.Rotate}, short...)
-		}
-		full = [][]key.Binding{{k.Rerun, k.RunAll, k.Transcript}, {k.Edit, sum}, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, k.Quit}}
-	case scrTranscript:
-		short = []key.Binding{k.Nav, k.Scroll, k.Back, k.Help, k.Quit}
-		full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Back, k.Help, k.Quit}}
-	default:
-		short = []key.Binding{k.Quit}
-	}
-	var nonEmpty [][]key.Binding
-	for _, g := range full {
-		if len(g) > 0 {
-			nonEmpty = append(nonEmpty, g)
-		}
-	}
-	return helpKeys{short: short, full: nonEmpty}
 }

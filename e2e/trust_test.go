@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The "done means done" cases, end to end through the command line against
 // the sandbox, real PostgreSQL and the real keyring.
@@ -12,6 +12,7 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // Case 5: no request the tool sends carries a secret in its URL, as the
@@ -133,7 +134,7 @@ func TestPreflightFaultsStopBeforeAnyChange(t *testing.T) {
 // environment reuses the client and the row; reset of one leaves them to
 // the other.
 func TestSecondContactCenterSharesTheEnvironment(t *testing.T) {
-	a, b := randomCC(t), randomCC(t)
+	a, b := testkit.UUID(), testkit.UUID()
 	dir := t.TempDir()
 	sb, err := sandbox.Start(context.Background(), sandbox.Options{ContactCenters: []string{a, b}, WithDB: true, Dir: dir})
 	if err != nil {
@@ -141,7 +142,7 @@ func TestSecondContactCenterSharesTheEnvironment(t *testing.T) {
 	}
 	t.Cleanup(func() { sb.Close() })
 	if sb.DBURL == "" {
-		need(t, "PostgreSQL", os.ErrNotExist)
+		testkit.Need(t, "PostgreSQL", os.ErrNotExist)
 	}
 	t.Cleanup(func() {
 		for _, cc := range []string{a, b} {
@@ -177,120 +178,5 @@ func TestSecondContactCenterSharesTheEnvironment(t *testing.T) {
 	}
 	if r, got := wb.runJSON(t); r.code != 0 || got["verify-client"] != "done" {
 		t.Errorf("the second contact center after the first's reset: exit %d %v\n%s", r.code, got, r.stderr)
-	}
-}
-
-// Reset acts only on what the state vouches for: with no state for the
-// contact center it refuses; a state that did not store the keys leaves
-// them alone.
-func TestResetNeverDeletesWhatTheStateDoesNotVouchFor(t *testing.T) {
-	w := newWorld(t)
-	if r, _ := w.runJSON(t); r.code != 0 {
-		t.Fatalf("run exit %d\n%s", r.code, r.stderr)
-	}
-	ctx := context.Background()
-	keys := map[string]string{}
-	for _, n := range []string{secrets.ClientSecret, secrets.NexusAPIKey} {
-		v, err := secrets.Store{}.Get(ctx, account(w.sb, w.cc, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[n] = v
-	}
-	empty := filepath.Join(w.dir, "mistyped-state")
-	r := w.run(t, "reset", "--config", w.cfg, "--state-dir", empty, "--yes")
-	if r.code != 2 || !strings.Contains(r.stderr, "no state for contact center") {
-		t.Errorf("reset without a state: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	// A second state dir whose run found everything done: it created nothing
-	// and stored no key, so its reset deletes neither.
-	other := filepath.Join(w.dir, "other-state")
-	if r := w.run(t, "run", "--config", w.cfg, "--state-dir", other); r.code != 0 {
-		t.Fatalf("run in another state dir: exit %d\n%s", r.code, r.stderr)
-	}
-	if r := w.run(t, "reset", "--config", w.cfg, "--state-dir", other, "--yes"); r.code != 0 {
-		t.Fatalf("reset of the other state: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	for n, want := range keys {
-		if got, err := (secrets.Store{}).Get(ctx, account(w.sb, w.cc, n)); err != nil || got != want {
-			t.Errorf("%s was deleted or changed by a reset that never stored it (%v)", n, err)
-		}
-	}
-	if n := len(w.sb.Clients()); n != 1 {
-		t.Errorf("%d clients: a reset deleted a client it did not create", n)
-	}
-}
-
-// A state file with null where it says whose it is or what was created is
-// refused (exit 2), never read as "nothing created".
-func TestNullStateFieldsAreRefused(t *testing.T) {
-	w := newWorld(t)
-	path := filepath.Join(w.stateDir, w.cc+".json")
-	os.MkdirAll(w.stateDir, 0o700)
-	for _, body := range []string{`null`, `{"version":1,"cc_id":"` + w.cc + `","steps":{},"created":null}`, `{"version":1,"cc_id":"` + w.cc + `","steps":null,"created":{}}`} {
-		os.WriteFile(path, []byte(body), 0o600)
-		for _, args := range [][]string{{"steps"}, {"reset", "--yes"}, {"run"}} {
-			r := w.run(t, append(args, "--config", w.cfg, "--state-dir", w.stateDir)...)
-			if r.code != 2 || !strings.Contains(r.stderr, path) {
-				t.Errorf("%s with %s: exit %d, want 2 naming the file\n%s", args[0], body, r.code, r.stderr)
-			}
-		}
-	}
-	if n := len(w.sb.Requests()); n != 0 {
-		t.Errorf("%d requests sent on a refused state", n)
-	}
-}
-
-// Discovery (no cc_id) of a second contact center, when the environment's
-// client already exists: the tenant login waits for the contact center
-// instead of logging in as "\user".
-func TestDiscoveryWithAnExistingClient(t *testing.T) {
-	w := newWorld(t)
-	if r, _ := w.runJSON(t, "--only", "auth-client"); r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
-	cfg := filepath.Join(w.dir, "nocc.yaml")
-	data, _ := os.ReadFile(w.cfg)
-	var lines []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(l, "cc_id:") {
-			lines = append(lines, l)
-		}
-	}
-	os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o600)
-	r := w.run(t, "run", "--config", cfg, "--state-dir", filepath.Join(w.dir, "s2"), "--output", "json")
-	if r.code != 0 {
-		t.Fatalf("discovery run: exit %d\n%s", r.code, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "Tenant user can log in: not checked") {
-		t.Errorf("the tenant login was not left to tenant-token:\n%s", r.stderr)
-	}
-}
-
-// `secrets list` shows the environment's client secret account and the
-// contact center's key; `secrets delete` takes an account as list prints it.
-func TestSecretsListAndDeleteUseTheAccounts(t *testing.T) {
-	w := newWorld(t)
-	if r, _ := w.runJSON(t); r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
-	client, key := account(w.sb, w.cc, secrets.ClientSecret), account(w.sb, w.cc, secrets.NexusAPIKey)
-	r := w.run(t, "secrets", "list", "--config", w.cfg, "--state-dir", w.stateDir)
-	for _, acct := range []string{client, key} {
-		if !strings.Contains(r.stdout, acct) {
-			t.Errorf("secrets list lacks %s:\n%s", acct, r.stdout)
-		}
-	}
-	if strings.Contains(r.stdout, " no") {
-		t.Errorf("secrets list says an entry is missing:\n%s", r.stdout)
-	}
-	if r := w.run(t, "secrets", "show", "client_secret", "--config", w.cfg, "--state-dir", w.stateDir); r.code != 0 || !strings.Contains(r.stdout, client) {
-		t.Errorf("secrets show client_secret: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	if r := w.run(t, "secrets", "delete", key, "--config", w.cfg, "--state-dir", w.stateDir, "--yes"); r.code != 0 {
-		t.Errorf("secrets delete %s: exit %d\n%s", key, r.code, r.stderr)
-	}
-	if _, err := (secrets.Store{}).Get(context.Background(), key); err == nil {
-		t.Errorf("%s still in the keyring", key)
 	}
 }
