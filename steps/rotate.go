@@ -109,6 +109,21 @@ func Rotate(ctx context.Context, e *Env, st *State, save func() error, opts Rota
 		return res, fmt.Errorf("%w: the state records a rotation of another client (%s): finish it with the config it was started with", ErrRotationRefused, r.Pending)
 	}
 	if r != nil && !havePending {
+		// Promoted, and stopped before the state said so? Then the
+		// keyring's entry is the new secret and Auth accepts it.
+		current, have, err := keyringGet(ctx, e, main)
+		if err != nil {
+			return res, err
+		}
+		if have {
+			ok, err := accepts(ctx, e, id, current)
+			if err != nil {
+				return res, err
+			}
+			if ok {
+				return finishPromoted(ctx, e, st, current, after)
+			}
+		}
 		// The new secret is lost (deleted by hand?): whatever Auth holds
 		// now, a new rotation puts one secret everywhere again.
 		res.Notes = append(res.Notes, "the pending secret of the interrupted rotation is gone from the keyring: starting a new rotation")
@@ -206,21 +221,16 @@ func Rotate(ctx context.Context, e *Env, st *State, save func() error, opts Rota
 	if err := e.Keyring.Set(ctx, main, pending); err != nil {
 		return res, fmt.Errorf("make the new secret the keyring's entry: %w (it is kept in %s; run rotate again)", err, r.Pending)
 	}
-	e.remember(OutClientSecret, pending, true)
-	e.noteStored(OutClientSecret)
-	r.Keyring = "new"
-	st.Rotation = nil
-	if st.Secrets == nil {
-		st.Secrets = map[string]SecretOrigin{}
+	// The pending entry goes before the state forgets the rotation: a
+	// stop in between finds the entry promoted (finishPromoted).
+	if err := e.Keyring.Delete(ctx, r.Pending); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return res, fmt.Errorf("remove the pending entry %s: %w (the keyring's entry holds the new secret; run rotate again)", r.Pending, err)
 	}
-	st.Secrets[OutClientSecret] = e.origin(OutClientSecret)
-	if err := after(StagePromoted); err != nil {
+	done, err := finishPromoted(ctx, e, st, pending, after)
+	res.Done, res.Notes = done.Done, append(res.Notes, done.Notes...)
+	if err != nil {
 		return res, err
 	}
-	if err := e.Keyring.Delete(ctx, r.Pending); err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		res.Notes = append(res.Notes, "the pending entry "+r.Pending+" could not be removed: "+e.Redactor.Error(err))
-	}
-	res.Done = true
 	oldWorks := false
 	if hadOld && old != pending {
 		oldWorks, _ = accepts(ctx, e, id, old)
@@ -229,6 +239,33 @@ func Rotate(ctx context.Context, e *Env, st *State, save func() error, opts Rota
 	if !res.OldRefused {
 		res.Notes = append(res.Notes, "Auth still accepts the old secret (a cache?): check again in a few minutes")
 	}
+	return res, nil
+}
+
+// finishPromoted ends a rotation whose new secret is the keyring's entry:
+// the state forgets the rotation and records where the secret belongs.
+func finishPromoted(ctx context.Context, e *Env, st *State, secret string, after func(string) error) (RotateResult, error) {
+	res := RotateResult{Resumed: st.Rotation != nil && st.Rotation.Keyring != "new"}
+	if e.In.Get(KeyDBURL) != "" && st.Rotation != nil && st.Rotation.Database != "new" {
+		db, err := e.database(ctx)
+		if err != nil {
+			return res, err
+		}
+		if _, err := db.EnsureGapi(ctx, e.In.Get(KeyGWSURL), e.In.Get(KeyClientID), secret); err != nil {
+			return res, err
+		}
+	}
+	e.remember(OutClientSecret, secret, true)
+	e.noteStored(OutClientSecret)
+	st.Rotation = nil
+	if st.Secrets == nil {
+		st.Secrets = map[string]SecretOrigin{}
+	}
+	st.Secrets[OutClientSecret] = e.origin(OutClientSecret)
+	if err := after(StagePromoted); err != nil {
+		return res, err
+	}
+	res.Done = true
 	return res, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
+	"github.com/nexus-onboard/nexus-onboard/testkit"
 )
 
 // rotWorld is an onboarded sandbox with PostgreSQL, the tool's secrets in
@@ -32,7 +33,7 @@ func newRotWorld(t *testing.T, withDB bool) *rotWorld {
 	}
 	t.Cleanup(func() { sb.Close() })
 	if withDB && sb.DBURL == "" {
-		missingComponent(t, "PostgreSQL: "+sb.DBNote)
+		testkit.Missing(t, "PostgreSQL: %s", sb.DBNote)
 	}
 	vals, _, problems := steps.Load(steps.Sources{ConfigPath: sb.ConfigFile})
 	if len(problems) > 0 {
@@ -245,4 +246,51 @@ func TestRotationWithoutDatabaseWaitsForItsSQL(t *testing.T) {
 	}
 	w.vals.Set(steps.KeyDBURL, dbURL, steps.FromUser)
 	w.consistent(t, old)
+}
+
+// Faults at Auth: a refused PUT leaves the old secret working everywhere;
+// a PUT whose answer is lost leaves Auth with the new one. Either way the
+// state says so and the next rotate finishes with one secret everywhere.
+func TestRotationSurvivesFaultsAtAuth(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		fault     sandbox.Fault
+		authAfter string
+	}{
+		{"PUT refused", sandbox.Fault{Method: "PUT", Status: 500}, "old"},
+		{"PUT answer lost", sandbox.Fault{Method: "PUT", Status: 500, AfterHandling: true}, "new"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newRotWorld(t, true)
+			old := w.secret(t)
+			f := c.fault
+			f.Path = "/auth/v3/ops/clients/" + w.vals.Get(steps.KeyClientID)
+			w.sb.Faults.Add(f)
+			_, st, err := w.rotate(t, steps.RotateOptions{})
+			if err == nil {
+				t.Fatal("rotate succeeded through a failing PUT")
+			}
+			if st.Rotation == nil || st.Rotation.Auth != "old" || st.Rotation.Keyring != "old" {
+				t.Fatalf("state after the fault: %+v", st.Rotation)
+			}
+			// Which secret Auth really holds is what the next rotate finds.
+			ctx := context.Background()
+			e := w.env(t)
+			pending, _ := w.kr.Get(ctx, steps.PendingAccount(e))
+			_, errNew := e.Auth.ClientCredentialsToken(ctx, w.vals.Get(steps.KeyClientID), pending)
+			if got := map[bool]string{true: "new", false: "old"}[errNew == nil]; got != c.authAfter {
+				t.Fatalf("Auth holds the %s secret, want %s", got, c.authAfter)
+			}
+			w.sb.Faults.Clear()
+			puts := w.sb.Count("PUT", f.Path)
+			res, _, err := w.rotate(t, steps.RotateOptions{})
+			if err != nil || !res.Done || !res.Resumed {
+				t.Fatalf("the next rotate: %+v %v", res, err)
+			}
+			if c.authAfter == "new" && w.sb.Count("PUT", f.Path) != puts {
+				t.Errorf("Auth already held the new secret, yet it was sent again")
+			}
+			w.consistent(t, old)
+		})
+	}
 }
