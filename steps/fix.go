@@ -53,7 +53,7 @@ func FixOf(err error) Fix {
 // rotateCommand is the command that rotates the client secret everywhere
 // it is kept, with this run's config and state.
 func rotateCommand(e *Env) string {
-	return e.Command("run", "--only", strings.Join(Rotation(nil), ","), "--rotate-secret")
+	return e.Command("run", "--only", strings.Join(RotationSteps(nil), ","), "--rotate-secret")
 }
 
 // RotationStart is the step a rotation of the client secret starts with:
@@ -61,10 +61,10 @@ func rotateCommand(e *Env) string {
 // a new one).
 func RotationStart() string { return outputs[OutClientSecret].Producer }
 
-// Rotation lists the steps a rotation of the client secret runs, in
+// RotationSteps lists the steps a rotation of the client secret runs, in
 // procedure order: the one that makes it, every step that holds a copy
 // (Holds), and the steps in then.
-func Rotation(then []string) []string {
+func RotationSteps(then []string) []string {
 	var ids []string
 	for _, s := range All {
 		if s.ID == RotationStart() || slices.Contains(s.Holds, OutClientSecret) || slices.Contains(then, s.ID) {

@@ -298,6 +298,9 @@ func (r *Runner) Run(ctx context.Context, sel Selection) ([]*Record, error) {
 	if err := r.Attach(); err != nil {
 		return nil, err
 	}
+	if err := r.finishRotation(ctx); err != nil {
+		return nil, err
+	}
 	var runErr error
 	for _, st := range sel.Steps {
 		if runErr != nil {
@@ -323,6 +326,37 @@ func (r *Runner) Run(ctx context.Context, sel Selection) ([]*Record, error) {
 		}
 	}
 	return r.Records(), runErr
+}
+
+// finishRotation finishes a rotation of the client secret that a rotate
+// left in flight (State.Rotation), before any step reads the secret. One
+// that waits for its SQL (no db_url) is left to rotate --continue.
+func (r *Runner) finishRotation(ctx context.Context) error {
+	st := r.State()
+	if st == nil || st.Rotation == nil {
+		return nil
+	}
+	if st.Rotation.Database == "manual" && r.Env.In.Get(KeyDBURL) == "" {
+		r.emit(Event{Kind: EventNote, Text: "a rotation of the client secret waits for its SQL to be run: then " + r.Env.Command("rotate", "--continue")})
+		return nil
+	}
+	unlock, err := r.Store.LockEnvironment(r.Env.In)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r.emit(Event{Kind: EventNote, Text: "finishing the interrupted rotation of the client secret"})
+	res, err := Rotate(ctx, r.Env, st, r.save, RotateOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		return fmt.Errorf("finishing the interrupted rotation of the client secret: %w", err)
+	}
+	for _, n := range res.Notes {
+		r.emit(Event{Kind: EventNote, Text: n})
+	}
+	return nil
 }
 
 // finish records a step's outcome and saves the state.

@@ -66,6 +66,8 @@ type State struct {
 	// Secrets says, per secret output kept in the keyring, which
 	// environment it was stored for (nil in files of older versions).
 	Secrets map[string]SecretOrigin `json:"secrets,omitempty"`
+	// Rotation is a rotation of the client secret in flight (nil: none).
+	Rotation *Rotation `json:"rotation,omitempty"`
 	// Notes are what Load did or ignored (a file renamed, a directory
 	// tightened, an unusable record dropped), for the caller to show.
 	Notes []string `json:"-"`

@@ -29,10 +29,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -295,12 +297,29 @@ func refuseReason(st *State, cc, path string) string {
 			return fmt.Sprintf("its record of what the tool created (%s) %s: reset cannot trust it; remove that object by hand if it is yours, and move the file aside to start afresh", shownKey(k), why)
 		}
 	}
+	if r := st.Rotation; r != nil {
+		if why := badRotation(r); why != "" {
+			return fmt.Sprintf("its record of a rotation of the client secret in flight %s: a resumed rotation cannot trust it; check the client's secret with doctor, and move the file aside to start afresh", why)
+		}
+	}
 	for step, m := range st.Intents {
 		for k, v := range m {
 			if why := badRecord(k, v, cc); why != "" {
 				return fmt.Sprintf("its record of a write in flight (%s of step %s) %s: a resumed run cannot trust it; move the file aside to start afresh", shownKey(k), shownKey(step), why)
 			}
 		}
+	}
+	return ""
+}
+
+// badRotation says what is wrong with a rotation record, or "".
+func badRotation(r *Rotation) string {
+	side := func(v string, allowed ...string) bool { return slices.Contains(allowed, v) }
+	switch {
+	case !side(r.Auth, "old", "new"), !side(r.Database, "old", "new", "manual"), !side(r.Keyring, "old", "new"):
+		return "names a side that is neither old nor new"
+	case !strings.HasSuffix(r.Pending, "/"+secrets.ClientSecret+"_pending") || badText(r.Pending) != "":
+		return "names a keyring account that is not a pending client secret"
 	}
 	return ""
 }

@@ -18,10 +18,10 @@ func TestResettableIsAllReversed(t *testing.T) {
 // A rotation runs the step that makes the client secret and every step
 // that keeps a copy of it, in procedure order, plus the steps asked for.
 func TestRotationSteps(t *testing.T) {
-	if got, want := Rotation(nil), []string{IDAuthClient, IDRegisterGWS}; !slices.Equal(got, want) {
-		t.Errorf("Rotation(nil) = %v, want %v", got, want)
+	if got, want := RotationSteps(nil), []string{IDAuthClient, IDRegisterGWS}; !slices.Equal(got, want) {
+		t.Errorf("RotationSteps(nil) = %v, want %v", got, want)
 	}
-	if got, want := Rotation([]string{IDTenant, IDVerifyClient}), []string{IDAuthClient, IDVerifyClient, IDRegisterGWS, IDTenant}; !slices.Equal(got, want) {
+	if got, want := RotationSteps([]string{IDTenant, IDVerifyClient}), []string{IDAuthClient, IDVerifyClient, IDRegisterGWS, IDTenant}; !slices.Equal(got, want) {
 		t.Errorf("Rotation(tenant, verify-client) = %v, want %v", got, want)
 	}
 	if RotationStart() != IDAuthClient {

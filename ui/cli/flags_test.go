@@ -180,7 +180,7 @@ func TestHelpFitsAndShowsSecretFlagsOnlyWhereUsed(t *testing.T) {
 	paths := append([][]string{{}, {"completion"}, {"completion", "bash"}, {"help"}},
 		commandPaths(newCmdRoot(&App{}), nil)...)
 	// Commands that send the secrets have their flags; no other has.
-	usesSecrets := map[string]bool{"": true, "run": true, "reset": true, "doctor": true}
+	usesSecrets := map[string]bool{"": true, "run": true, "reset": true, "doctor": true, "rotate": true}
 	seen := map[string]bool{}
 	for _, path := range paths {
 		name := strings.Join(path, " ")

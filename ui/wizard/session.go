@@ -209,7 +209,7 @@ func (sh *session) rotation(after []string) (ids []string, ok bool) {
 		sh.setNotice(noticeErr, "%s", err.Error())
 		return nil, false
 	}
-	return steps.Rotation(after), true
+	return steps.RotationSteps(after), true
 }
 
 // startRotation opens the run screen on a rotation (from preflight or
