@@ -28,6 +28,9 @@ type Diagnosis struct {
 	Fix string `json:"fix"`
 	// SQL is a read-only psql script to check by hand (no db_url).
 	SQL string `json:"-"`
+	// Kind names the fix, typed (FixRotateSecret), for a face to offer it
+	// as an action; "" when Fix is the step's own re-run.
+	Kind Fix `json:"-"`
 }
 
 // Doctor checks, live and read-only, whether the work of every step is
@@ -98,7 +101,7 @@ func diagnose(ctx context.Context, e *Env, st *State, s Step, failed map[string]
 func fromError(e *Env, err error, rerun string) Diagnosis {
 	var fe *FixableError
 	if errors.As(err, &fe) {
-		return Diagnosis{Status: HealthDrift, Detail: e.Redactor.Error(fe.Err), Fix: fe.Command}
+		return Diagnosis{Status: HealthDrift, Detail: e.Redactor.Error(fe.Err), Fix: fe.Command, Kind: fe.Fix}
 	}
 	return Diagnosis{Status: HealthError, Detail: e.Redactor.Error(err)}
 }

@@ -22,7 +22,7 @@ type keyMap struct {
 	// summary
 	Reveal, Copy, Export, WriteSQL, PrintKey key.Binding
 	// menu
-	Rerun, Transcript, RunAll key.Binding
+	Rerun, Transcript, RunAll, Doctor key.Binding
 
 	// quit confirmation
 	Yes, No key.Binding
@@ -77,6 +77,7 @@ func newKeyMap() keyMap {
 		Rerun:      b([]string{"enter"}, "enter", "re-run step"),
 		Transcript: b([]string{"t"}, "t", "last transcript"),
 		RunAll:     b([]string{"a"}, "a", "run all steps"),
+		Doctor:     b([]string{"d"}, "d", "check for drift"),
 
 		Yes: b([]string{"y", "Y", "ctrl+c"}, "y", "yes"),
 		No:  b([]string{"n", "N", "esc"}, "n", "no"),

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -23,12 +24,62 @@ type menuScreen struct {
 	// confirmRotate: R was pressed once on a step whose fix is a new
 	// client secret; the next R rotates.
 	confirmRotate bool
+	// The drift check (d, and on open when the state is older than a
+	// day): diagnoses by step id, from the check of generation doctorGen.
+	doctorGen  int
+	checking   bool
+	diagnoses  map[string]steps.Diagnosis
+	doctorAt   time.Time
+	doctorStop func()
+}
+
+// doctorMsg brings the diagnoses of a drift check.
+type doctorMsg struct {
+	gen int
+	ds  []steps.Diagnosis
+}
+
+// doctorAge is how old a saved state may be before opening the menu checks
+// for drift by itself.
+const doctorAge = 24 * time.Hour
+
+// runDoctor starts a drift check: read-only (GETs, SELECTs, token
+// requests), off the UI goroutine.
+func (mn *menuScreen) runDoctor() tea.Cmd {
+	m := mn.sh
+	if mn.checking || m.runActive {
+		return nil
+	}
+	if err := m.ensureEnv(); err != nil {
+		m.setNotice(noticeErr, "%s", err.Error())
+		return nil
+	}
+	mn.doctorGen++
+	mn.checking = true
+	gen, env, st := mn.doctorGen, m.env, mn.state
+	ctx, cancel := context.WithCancel(m.ctx)
+	mn.doctorStop = cancel
+	m.setNotice(noticeInfo, "Checking every step for drift (read-only)…")
+	return func() tea.Msg {
+		defer cancel()
+		return doctorMsg{gen: gen, ds: steps.Doctor(ctx, env, st)}
+	}
+}
+
+// drift is the highlighted step's diagnosis, if the last check found one.
+func (mn *menuScreen) drift(id string) (steps.Diagnosis, bool) {
+	d, ok := mn.diagnoses[id]
+	return d, ok
 }
 
 // rotatable reports whether the highlighted step's last run failed in a
 // way a new client secret fixes.
 func (mn *menuScreen) rotatable() bool {
-	rec := mn.record(steps.All[mn.cursor].ID)
+	id := steps.All[mn.cursor].ID
+	if d, ok := mn.drift(id); ok && d.Status == steps.HealthDrift && d.Kind == steps.FixRotateSecret {
+		return true
+	}
+	rec := mn.record(id)
 	return rec != nil && rec.Status == steps.StatusFailed && rec.Fix == steps.FixRotateSecret
 }
 
@@ -36,9 +87,21 @@ func newMenuScreen(m *session) *menuScreen {
 	return &menuScreen{sh: m, listPane: listPane{pane: newPane()}, cursor: -1}
 }
 
-// open shows the latest saved state; the first time, on the first failed step.
-func (mn *menuScreen) open() {
+// autoDoctor checks for drift when the wizard opens on a state older than
+// a day: what was onboarded then may have changed since.
+func (mn *menuScreen) autoDoctor() tea.Cmd {
+	if mn.state != nil && mn.diagnoses == nil && !mn.state.Updated.IsZero() && time.Since(mn.state.Updated) > doctorAge {
+		return mn.runDoctor()
+	}
+	return nil
+}
+
+// open shows the latest saved state; the first time, on the first failed
+// step.
+func (mn *menuScreen) open() tea.Cmd {
 	mn.state = mn.sh.state
+	var cmd tea.Cmd
+	defer func() { mn.pane.key = "" }()
 	if mn.cursor < 0 {
 		// Open on the step that needs attention: the first failed one.
 		mn.cursor = 0
@@ -49,20 +112,20 @@ func (mn *menuScreen) open() {
 			}
 		}
 	}
-	mn.pane.key = ""
+	return cmd
 }
 
-func (mn *menuScreen) Busy() bool    { return false }
+func (mn *menuScreen) Busy() bool    { return mn.checking }
 func (mn *menuScreen) Crumb() string { return menuCrumb }
 
 func (mn *menuScreen) Keys() helpKeys {
 	k := mn.sh.keys
 	sum := key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "summary"))
-	short := []key.Binding{k.Rerun, k.Transcript, k.Edit, k.RunAll, sum, k.Help, k.Quit}
+	short := []key.Binding{k.Rerun, k.Transcript, k.Edit, k.RunAll, k.Doctor, sum, k.Help, k.Quit}
 	if mn.rotatable() {
 		short = append([]key.Binding{k.Rotate}, short...)
 	}
-	return helpKeys{short: short, full: [][]key.Binding{{k.Rerun, k.RunAll, k.Transcript}, {k.Edit, sum}, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, k.Quit}}}
+	return helpKeys{short: short, full: [][]key.Binding{{k.Rerun, k.RunAll, k.Transcript}, {k.Doctor, k.Edit, sum}, {k.Up, k.Down, k.PageUp, k.PageDown}, {k.Help, k.Quit}}}
 }
 
 func (mn *menuScreen) record(id string) *steps.Record {
@@ -80,12 +143,16 @@ func (mn *menuScreen) SetSize(w, h int) {
 func (mn *menuScreen) refresh() {
 	st := steps.All[mn.cursor]
 	rec := mn.record(st.ID)
-	version := ""
+	version := fmt.Sprint(mn.doctorGen, mn.checking)
 	if rec != nil {
-		version = rec.Finished.String() + string(rec.Status)
+		version += rec.Finished.String() + string(rec.Status)
 	}
+	d, diagnosed := mn.drift(st.ID)
 	mn.pane.show(st.ID+"#"+version, func(w int) []string {
 		out := []styled{{text: st.ID + " · " + st.Title, style: &stBold}, {text: st.Doc, style: &stDim}, {}}
+		if diagnosed {
+			out = append(out, diagnosisLines(d, mn.doctorAt)...)
+		}
 		if rec == nil {
 			out = append(out, styled{text: "Never run for this contact center.", style: &stDim})
 			return wrapStyled(out, w)
@@ -105,6 +172,30 @@ func (mn *menuScreen) refresh() {
 
 func (mn *menuScreen) Update(msg tea.Msg) tea.Cmd {
 	m := mn.sh
+	if dm, ok := msg.(doctorMsg); ok {
+		if dm.gen != mn.doctorGen {
+			return nil
+		}
+		mn.checking = false
+		mn.doctorAt = time.Now()
+		mn.diagnoses = map[string]steps.Diagnosis{}
+		drifted := 0
+		for _, d := range dm.ds {
+			mn.diagnoses[d.ID] = d
+			if d.Status == steps.HealthDrift {
+				drifted++
+			}
+		}
+		if h := steps.DoctorHealth(dm.ds); h == steps.HealthOK {
+			m.setNotice(noticeOK, "No drift: every step's work is still in place (manual ones say what to look at).")
+		} else if drifted > 0 {
+			m.setNotice(noticeErr, "Drift in %s: enter re-runs the highlighted one; its fix is in the pane.", steps.Plural(drifted, "step"))
+		} else {
+			m.setNotice(noticeErr, "Some checks could not run: the pane says why.")
+		}
+		mn.refresh()
+		return nil
+	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -145,6 +236,10 @@ func (mn *menuScreen) Update(msg tea.Msg) tea.Cmd {
 		m.clearNotice()
 		m.only = nil
 		return m.startRotation()
+	case key.Matches(km, k.Doctor):
+		cmd := mn.runDoctor()
+		mn.refresh()
+		return cmd
 	case key.Matches(km, k.Transcript):
 		return m.goTo(goTranscriptMsg{id: steps.All[mn.cursor].ID})
 	case key.Matches(km, k.Edit):
@@ -193,6 +288,10 @@ func (mn *menuScreen) View() string {
 		mk := mark(status, "")
 		if rec == nil {
 			mk = stDim.Render("  ")
+		}
+		if d, ok := mn.drift(st.ID); ok && d.Status == steps.HealthDrift {
+			// The last drift check found its work changed or gone.
+			status, mk, detail = "drift", mark(steps.StatusFailed, ""), d.Detail
 		}
 		line := cur + mk + " " + padRight(st.ID, 18) + padRight(string(status), 14) + padRight(when, 17)
 		if !mn.wide {
@@ -283,4 +382,30 @@ func (t *transcriptScreen) View() string {
 		}
 	}
 	return stBold.Render(title) + "\n\n" + t.pane.view()
+}
+
+// diagnosisLines tells what the last drift check found for a step.
+func diagnosisLines(d steps.Diagnosis, at time.Time) []styled {
+	when := ""
+	if !at.IsZero() {
+		when = " (checked " + at.Local().Format(time.TimeOnly) + ")"
+	}
+	st := &stOK
+	switch d.Status {
+	case steps.HealthDrift, steps.HealthError:
+		st = &stFail
+	case steps.HealthManual, steps.HealthUnknown:
+		st = &stWarn
+	}
+	out := []styled{{text: "Drift check: " + string(d.Status) + when, style: st}, {text: d.Detail}}
+	if d.Fix != "" {
+		out = append(out, styled{text: "Fix (enter re-runs this step; R gives a new secret where that is the fix):", style: &stDim}, styled{text: "  " + d.Fix, noWrap: true})
+	}
+	if d.SQL != "" {
+		out = append(out, styled{text: "Check by hand with psql:", style: &stDim})
+		for _, l := range strings.Split(strings.TrimRight(d.SQL, "\n"), "\n") {
+			out = append(out, styled{text: "  " + l, noWrap: true})
+		}
+	}
+	return append(out, styled{})
 }

@@ -45,7 +45,7 @@ func (m *model) start(msg startMsg) tea.Cmd {
 		if m.vals.Get(steps.KeyCCID) == "" {
 			m.vals.Set(steps.KeyCCID, msg.cc, steps.FromSaved)
 		}
-		return m.toMenu()
+		return tea.Batch(m.toMenu(), m.menu.autoDoctor())
 	}
 	return m.enterForm(0, "", "")
 }
@@ -222,9 +222,9 @@ func (m *model) toMenu() tea.Cmd {
 	if m.menu == nil {
 		m.menu = newMenuScreen(m.session)
 	}
-	m.menu.open()
+	cmd := m.menu.open()
 	m.show(m.menu)
-	return nil
+	return cmd
 }
 
 // toTranscript shows a step's last transcript.

@@ -183,6 +183,12 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick(m.runReport(msg))
 	case navMsg:
 		return m, m.tick(m.settle(m.navigate(msg)))
+	case doctorMsg:
+		// The menu's drift check ends even if another screen shows now.
+		if m.menu != nil {
+			return m, m.tick(m.menu.Update(msg))
+		}
+		return m, nil
 	case tea.KeyPressMsg:
 		if cmd, done := m.globalKey(msg); done {
 			return m, cmd
@@ -344,6 +350,9 @@ func (m *model) cancelPending() {
 	}
 	if m.sum != nil && m.sum.cancel != nil {
 		m.sum.cancel()
+	}
+	if m.menu != nil && m.menu.doctorStop != nil {
+		m.menu.doctorStop()
 	}
 }
 
