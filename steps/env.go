@@ -128,6 +128,17 @@ func NewEnv(in Values, opts Options) (*Env, error) {
 		Keyring:  kr,
 		mem:      map[string]string{},
 	}
+	if hosts := HTTPPolicyOf(in).Hosts; len(hosts) > 0 {
+		var plain []string
+		for _, k := range []string{KeyAuthURL, KeyGWSURL, KeyNexusURL, KeyUCSURL} {
+			if u := in.Get(k); strings.HasPrefix(strings.ToLower(u), "http://") {
+				plain = append(plain, k)
+			}
+		}
+		if len(plain) > 0 {
+			e.warn(fmt.Sprintf("%s reached over plain http (allow_http_hosts: %s): credentials cross the network unencrypted; keep this to cluster-internal service URLs", strings.Join(plain, ", "), strings.Join(hosts, ", ")))
+		}
+	}
 	if in.Bool(KeyInsecure) {
 		e.warn("insecure_skip_verify is set: server certificates are NOT checked; anyone on the path can read the credentials. Use ca_file instead outside a lab.")
 	}

@@ -87,6 +87,7 @@ const (
 	KeyCAFile        = "ca_file"
 	KeyInsecure      = "insecure_skip_verify"
 	KeyAllowHTTP     = "allow_http_loopback"
+	KeyHTTPHosts     = "allow_http_hosts"
 )
 
 // Inputs is the schema of every input, in the order forms and help show them.
@@ -103,6 +104,8 @@ var Inputs = []Input{
 		Help: "Labs only: accept any certificate. Prefer an Extra CA file (ca_file)."},
 	{Key: KeyAllowHTTP, Label: "Allow http on loopback", Group: GroupEndpoints, Kind: Bool, Default: "false", Advanced: true,
 		Help: "Accept http:// URLs whose host is 127.0.0.1, ::1 or localhost (port-forwards, tests)."},
+	{Key: KeyHTTPHosts, Label: "Hosts reached over http", Group: GroupEndpoints, Kind: Text, Example: ".svc.cluster.local", Advanced: true,
+		Help: "Comma-separated hosts, or suffixes starting with a dot (.svc.cluster.local), that may be reached over plain http: cluster-internal service URLs when the tool runs inside the cluster. Never a default; every other URL stays https with certificate checks, and each run warns once."},
 	{Key: KeyAdminUser, Label: "GWS ops user", Group: GroupCredentials, Kind: Text, Example: "ops",
 		Help: "GWS ops credentials (HTTP basic) used for clients, contact centers and settings."},
 	{Key: KeyAdminPassword, Label: "GWS ops password", Group: GroupCredentials, Kind: Secret,
@@ -869,6 +872,61 @@ var basicAuthNames = map[string]bool{KeyAdminUser: true, KeyClientID: true}
 // ValidateValue checks one value of an input. allowHTTP permits http:// for
 // loopback hosts. The message never contains a secret value.
 func ValidateValue(in Input, val string, allowHTTP bool) error {
+	return ValidateValueWith(in, val, HTTPPolicy{Loopback: allowHTTP})
+}
+
+// HTTPPolicy says which http:// URLs are accepted: loopback ones with
+// allow_http_loopback, and those whose host allow_http_hosts lists.
+type HTTPPolicy struct {
+	Loopback bool
+	Hosts    []string // exact hosts, or suffixes starting with "."
+}
+
+// HTTPPolicyOf is the policy the values set.
+func HTTPPolicyOf(vs Values) HTTPPolicy {
+	return HTTPPolicy{Loopback: vs.Bool(KeyAllowHTTP), Hosts: SplitHosts(vs.Get(KeyHTTPHosts))}
+}
+
+// SplitHosts reads allow_http_hosts: comma-separated, spaces ignored,
+// lower-cased.
+func SplitHosts(v string) []string {
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// listed reports whether host may be reached over http by its host list.
+func (p HTTPPolicy) listed(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, h := range p.Hosts {
+		if host == h || (strings.HasPrefix(h, ".") && strings.HasSuffix(host, h)) {
+			return true
+		}
+	}
+	return false
+}
+
+// badHostEntry says why an allow_http_hosts entry is not a host or a
+// ".suffix", or "".
+func badHostEntry(h string) string {
+	name := strings.TrimPrefix(h, ".")
+	switch {
+	case name == "" || strings.Contains(name, "*"):
+		return "is empty or a wildcard: name hosts, or suffixes like .svc.cluster.local"
+	case strings.Contains(h, "://") || strings.ContainsAny(h, "/:@ ?#"):
+		return "is not a host name: give the host only, without scheme, port or path"
+	case strings.Count(name, ".") == 0 && strings.HasPrefix(h, "."):
+		return "is a top-level suffix, which would open http to a whole domain tree: give at least two labels (.svc.cluster.local)"
+	}
+	return ""
+}
+
+// ValidateValueWith checks one value with the http policy p.
+func ValidateValueWith(in Input, val string, p HTTPPolicy) error {
 	if val == "" {
 		return nil
 	}
@@ -879,7 +937,7 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 	}
 	switch in.Kind {
 	case URL:
-		return validateURL(val, allowHTTP)
+		return validateURL(val, p)
 	case UUID:
 		if !uuidRE.MatchString(val) {
 			return fmt.Errorf("must be a UUID like %s (got %q)", in.Example, clip(val))
@@ -912,6 +970,13 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 		if in.Key == KeyTenantUser && strings.Contains(val, `\`) {
 			return errors.New(`must not contain "\": Auth receives <cc_id>\<tenant_user> and splits it at the one backslash`)
 		}
+		if in.Key == KeyHTTPHosts {
+			for _, h := range SplitHosts(val) {
+				if why := badHostEntry(h); why != "" {
+					return fmt.Errorf("entry %q %s", clip(h), why)
+				}
+			}
+		}
 		if in.Key == KeyClientID {
 			if why := badClientID(val); why != "" {
 				return fmt.Errorf("%s: it is sent as one URL path segment and an HTTP basic user name, so it must be %s", why, clientIDAllowed)
@@ -921,7 +986,7 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 	return nil
 }
 
-func validateURL(val string, allowHTTP bool) error {
+func validateURL(val string, p HTTPPolicy) error {
 	u, err := url.Parse(val)
 	if err != nil || u.Host == "" || !u.IsAbs() {
 		return fmt.Errorf("must be an absolute URL like https://host.example.com (got %q)", shownURL(val))
@@ -943,10 +1008,13 @@ func validateURL(val string, allowHTTP bool) error {
 	case "https":
 		return nil
 	case "http":
-		if !isLoopback(u.Hostname()) {
-			return fmt.Errorf("must use https (got %q): credentials would cross the network in clear", shownURL(val))
+		if p.listed(u.Hostname()) {
+			return nil // allow_http_hosts: explicit, and warned once per run
 		}
-		if !allowHTTP {
+		if !isLoopback(u.Hostname()) {
+			return fmt.Errorf("must use https (got %q): credentials would cross the network in clear; inside the cluster, list the host in %s", shownURL(val), KeyHTTPHosts)
+		}
+		if !p.Loopback {
 			return fmt.Errorf("must use https (got %q); for a loopback port-forward set %s=true", shownURL(val), KeyAllowHTTP)
 		}
 		return nil
@@ -996,7 +1064,7 @@ func Validate(vs Values, required []string) Problems {
 	for _, k := range required {
 		req[k] = true
 	}
-	allowHTTP := vs.Bool(KeyAllowHTTP)
+	policy := HTTPPolicyOf(vs)
 	for _, in := range Inputs {
 		val := vs.Get(in.Key)
 		if val == "" {
@@ -1005,7 +1073,7 @@ func Validate(vs Values, required []string) Problems {
 			}
 			continue
 		}
-		if err := ValidateValue(in, val, allowHTTP); err != nil {
+		if err := ValidateValueWith(in, val, policy); err != nil {
 			problems = append(problems, Problem{Key: in.Key, Msg: err.Error()})
 		}
 	}

@@ -141,3 +141,55 @@ func TestEverySchemaKeyHasFlagAndEnv(t *testing.T) {
 		}
 	}
 }
+
+// allow_http_hosts opens plain http to the hosts it names (or a ".suffix"
+// of at least two labels), and to nothing else; loopback still needs
+// allow_http_loopback.
+func TestAllowHTTPHosts(t *testing.T) {
+	in, _ := LookupInput(KeyAuthURL)
+	p := HTTPPolicy{Hosts: SplitHosts(" .svc.cluster.local, gws-internal ")}
+	for _, c := range []struct {
+		url string
+		ok  bool
+	}{
+		{"http://gauth-auth.gauth.svc.cluster.local", true},
+		{"http://gauth-auth.gauth.svc.cluster.local.:8080", true},
+		{"http://GWS-INTERNAL:8080", true},
+		{"http://gws-internal.evil.example.com", false},
+		{"http://svc.cluster.local.evil.example.com", false},
+		{"http://example.com", false},
+		{"http://127.0.0.1:8080", false},
+		{"https://anything.example.com", true},
+	} {
+		err := ValidateValueWith(in, c.url, p)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err %v, want ok=%v", c.url, err, c.ok)
+		}
+	}
+	hosts, _ := LookupInput(KeyHTTPHosts)
+	for _, bad := range []string{"*", ".local", "http://x.svc", "host:80", "a b", "."} {
+		if err := ValidateValue(hosts, bad, false); err == nil {
+			t.Errorf("allow_http_hosts %q accepted", bad)
+		}
+	}
+	if err := ValidateValue(hosts, ".svc.cluster.local,gauth-auth", false); err != nil {
+		t.Errorf("a valid list refused: %v", err)
+	}
+}
+
+// A run with an http URL opened by allow_http_hosts says so, once.
+func TestAllowHTTPHostsWarnsOnce(t *testing.T) {
+	vs := NewValues()
+	vs.Set(KeyAuthURL, "http://gauth-auth.gauth.svc.cluster.local", FromConfig)
+	vs.Set(KeyNexusURL, "https://nexus.example.com", FromConfig)
+	vs.Set(KeyHTTPHosts, ".svc.cluster.local", FromConfig)
+	var warned []string
+	e, err := NewEnv(vs, Options{Warn: func(s string) { warned = append(warned, s) }, Keyring: nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if len(warned) != 1 || !strings.Contains(warned[0], "auth_url reached over plain http") {
+		t.Errorf("warnings %q", warned)
+	}
+}

@@ -38,7 +38,8 @@ func (f *formScreen) validator(in steps.Input) func(string) error {
 			}
 			return nil
 		}
-		if err := steps.ValidateValue(in, v, *f.bools[steps.KeyAllowHTTP]); err != nil {
+		policy := steps.HTTPPolicy{Loopback: *f.bools[steps.KeyAllowHTTP], Hosts: steps.SplitHosts(*f.strs[steps.KeyHTTPHosts])}
+		if err := steps.ValidateValueWith(in, v, policy); err != nil {
 			return fmt.Errorf("%s: %w", in.Label, err)
 		}
 		return nil
