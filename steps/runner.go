@@ -186,6 +186,10 @@ type Runner struct {
 	unlock  func()
 	records []*Record
 	created map[string]string
+	// synced is the durable part of the state (State.durable) as last
+	// written with fsync: a step that changes none of it is saved with the
+	// run's last save, not one fsync each.
+	synced string
 }
 
 // DefaultStepTimeout is the budget of one step when Runner.StepTimeout is 0:
@@ -254,6 +258,9 @@ func (r *Runner) attachLocked() error {
 		return err
 	}
 	r.state, r.unlock = st, unlock
+	if len(st.Steps) > 0 {
+		r.synced = st.durable() // as on disk: a step that changes none of it waits for the last save
+	}
 	r.Env.UseState(st)
 	return nil
 }
@@ -264,9 +271,19 @@ func (r *Runner) emit(ev Event) {
 	}
 }
 
-// save writes the state; a failure to save is reported as a note and
-// returned, since a run that cannot remember what it did must stop.
-func (r *Runner) save() error {
+// save writes the state (fsync, rename) when what a crash must not lose
+// changed since the last save: what the tool created or intends to, where
+// its secrets are, a rotation in flight. A record of a check or a
+// read-only step waits for the run's last save (saveAll): lost in a crash,
+// it costs one more check on the next run, never a wrong decision. A
+// failure to save is returned: a run that cannot remember must stop.
+func (r *Runner) save() error { return r.saveState(false) }
+
+// saveAll writes the state whatever changed: the end of a run, and before
+// a write (recordIntent).
+func (r *Runner) saveAll() error { return r.saveState(true) }
+
+func (r *Runner) saveState(force bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.attachLocked(); err != nil {
@@ -288,7 +305,15 @@ func (r *Runner) save() error {
 		}
 		r.state.Secrets[k] = v
 	}
-	return r.Store.Save(r.state)
+	durable := r.state.durable()
+	if !force && durable == r.synced {
+		return nil
+	}
+	if err := r.Store.Save(r.state); err != nil {
+		return err
+	}
+	r.synced = durable
+	return nil
 }
 
 // Run walks the selection in order. It stops at the first failed step and
@@ -314,7 +339,7 @@ func (r *Runner) Run(ctx context.Context, sel Selection) ([]*Record, error) {
 		}
 		rec, created := r.runStep(ctx, st)
 		if err := r.finish(rec, created); err != nil {
-			runErr = fmt.Errorf("step %s ended %s, but the state could not be saved: %w: free space in %s or make it writable (or use another state dir), then run again: finished steps are checked, not repeated", st.ID, rec.Status, err, r.Store.Dir)
+			runErr = saveFailed(st.ID, rec.Status, err, r.Store.Dir)
 			continue
 		}
 		if rec.Status == StatusFailed {
@@ -325,7 +350,18 @@ func (r *Runner) Run(ctx context.Context, sel Selection) ([]*Record, error) {
 			}
 		}
 	}
+	if err := r.saveAll(); err != nil && runErr == nil {
+		runErr = saveFailed("the last", "", err, r.Store.Dir)
+	}
 	return r.Records(), runErr
+}
+
+func saveFailed(step string, status Status, err error, dir string) error {
+	ended := "step " + step + " ended " + string(status)
+	if status == "" {
+		ended = "the run ended"
+	}
+	return fmt.Errorf("%s, but the state could not be saved: %w: free space in %s or make it writable (or use another state dir), then run again: finished steps are checked, not repeated", ended, err, dir)
 }
 
 // finishRotation finishes a rotation of the client secret that a rotate
@@ -346,7 +382,7 @@ func (r *Runner) finishRotation(ctx context.Context) error {
 	}
 	defer unlock()
 	r.emit(Event{Kind: EventNote, Text: "finishing the interrupted rotation of the client secret"})
-	res, err := Rotate(ctx, r.Env, st, r.save, RotateOptions{})
+	res, err := Rotate(ctx, r.Env, st, r.saveAll, RotateOptions{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ErrInterrupted
@@ -589,7 +625,7 @@ func (r *Runner) recordIntent(step string, intent map[string]string) error {
 	}
 	r.state.Intents[step] = intent
 	r.mu.Unlock()
-	if err := r.save(); err != nil {
+	if err := r.saveAll(); err != nil {
 		return fmt.Errorf("nothing was sent: the state could not be saved before the write: %w: free space in %s or make it writable, then run again", err, r.Store.Dir)
 	}
 	return nil

@@ -75,6 +75,20 @@ type State struct {
 
 const stateVersion = 1
 
+// durable is the part of the state a crash must not lose, as text: what
+// the tool created or intends to create, where its secrets are kept, a
+// rotation in flight. The runner fsyncs a save only when it changed.
+func (st *State) durable() string {
+	b, _ := json.Marshal(struct {
+		CCID     string
+		Created  map[string]string
+		Intents  map[string]map[string]string
+		Secrets  map[string]SecretOrigin
+		Rotation *Rotation
+	}{st.CCID, st.Created, st.Intents, st.Secrets, st.Rotation})
+	return string(b)
+}
+
 // NewState returns an empty state for a contact center.
 func NewState(ccID string) *State {
 	return &State{Version: stateVersion, CCID: strings.ToLower(ccID), Inputs: map[string]string{}, Steps: map[string]*Record{}, Created: map[string]string{}}
