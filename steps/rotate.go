@@ -301,6 +301,9 @@ func keyringGet(ctx context.Context, e *Env, account string) (string, bool, erro
 func (s Store) LockEnvironment(in Values) (func(), error) {
 	sum := sha256.Sum256([]byte(secrets.ClientSecretAccount(in.Get(KeyAuthURL), in.Get(KeyClientID))))
 	name := "env-" + hex.EncodeToString(sum[:8])
+	if s.Backend != nil {
+		return s.Backend.Lock(name)
+	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", s.Dir, err)
 	}

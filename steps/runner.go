@@ -307,7 +307,10 @@ func (r *Runner) saveState(force bool) error {
 	}
 	durable := r.state.durable()
 	if !force && durable == r.synced {
-		return nil
+		// Nothing a crash must keep changed: the record waits for the
+		// run's last save, but a state dir that could not take it stops
+		// the run here, at the step whose record it would lose.
+		return r.Store.CheckRoom(r.state)
 	}
 	if err := r.Store.Save(r.state); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
@@ -95,9 +96,49 @@ func NewState(ccID string) *State {
 }
 
 // Store keeps state files in a directory: <dir>/<cc_id>.json, a lock file
-// per contact center, and "last" naming the contact center used last.
+// per contact center, and "last" naming the contact center used last. With
+// a Backend (Kubernetes: a ConfigMap per contact center and Leases) it
+// keeps them there instead, checked the same way.
 type Store struct {
-	Dir string
+	Dir     string
+	Backend Backend
+}
+
+// Backend keeps states and locks somewhere other than a directory. Its
+// data is the state's JSON; Load and the trust checks are the Store's.
+type Backend interface {
+	// Where names where a contact center's state is kept, for messages.
+	Where(cc string) string
+	// Load returns the state's bytes; found is false when there is none.
+	Load(cc string) (data []byte, found bool, err error)
+	Save(cc string, data []byte) error
+	Delete(cc string) error
+	// List returns the contact centers that have a state.
+	List() ([]string, error)
+	// Lock takes an exclusive lock on name (a contact center id, or
+	// "env-<hash>" for an environment's Auth client); ErrLocked while
+	// another holds it.
+	Lock(name string) (unlock func(), err error)
+}
+
+// loadBackend reads a state from the Backend, checked as the untrusted
+// input it is, like a file.
+func (s Store) loadBackend(ccID string) (*State, error) {
+	if !uuidRE.MatchString(ccID) {
+		return nil, &StateError{Path: s.Backend.Where(""), Reason: fmt.Sprintf("%q is not a contact center id", clip(ccID))}
+	}
+	cc := strings.ToLower(ccID)
+	data, found, err := s.Backend.Load(cc)
+	if err != nil {
+		return nil, &StateError{Path: s.Backend.Where(cc), Reason: fmt.Sprintf("cannot be read (%v)", err), Err: err}
+	}
+	if !found {
+		return NewState(cc), nil
+	}
+	if len(data) > maxStateSize {
+		return nil, &StateError{Path: s.Backend.Where(cc), Reason: "is larger than any state this tool writes: remove it to start afresh"}
+	}
+	return decodeState(s.Backend.Where(cc), cc, data)
 }
 
 // DefaultStateDir is $XDG_STATE_HOME/nexus-onboard (~/.local/state/nexus-onboard).
@@ -114,8 +155,14 @@ func DefaultStateDir() string {
 
 func (s Store) path(ccID string) string { return filepath.Join(s.Dir, strings.ToLower(ccID)+".json") }
 
-// Path returns the state file of a contact center (its id in lower case).
-func (s Store) Path(ccID string) string { return s.path(ccID) }
+// Path returns the state file of a contact center (its id in lower case),
+// or, with a Backend, where it keeps that state.
+func (s Store) Path(ccID string) string {
+	if s.Backend != nil {
+		return s.Backend.Where(strings.ToLower(ccID))
+	}
+	return s.path(ccID)
+}
 
 // Load reads the state of a contact center; a missing file gives an empty
 // state. The file is checked as the input it is (see state_trust.go): a
@@ -123,12 +170,23 @@ func (s Store) Path(ccID string) string { return s.path(ccID) }
 // can write is refused with a *StateError; a file an older version named
 // in upper case is renamed (a note says so).
 func (s Store) Load(ccID string) (*State, error) {
+	if s.Backend != nil {
+		return s.loadBackend(ccID)
+	}
 	return s.load(ccID)
 }
 
 // Save writes the state atomically (temp file, fsync, rename) with mode 0600,
 // and marks this contact center as the last one used.
 func (s Store) Save(st *State) error {
+	if s.Backend != nil {
+		st.Updated = time.Now().UTC()
+		data, err := json.MarshalIndent(st, "", "  ")
+		if err != nil {
+			return err
+		}
+		return s.Backend.Save(strings.ToLower(st.CCID), append(data, '\n'))
+	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("state dir %s: %w", s.Dir, err)
 	}
@@ -146,8 +204,37 @@ func (s Store) Save(st *State) error {
 	return writeAtomic(filepath.Join(s.Dir, "last"), []byte(strings.ToLower(st.CCID)+"\n"))
 }
 
+// CheckRoom reports, without writing, why the state of st could not be
+// saved now (the directory is gone, read-only or full), as a write would:
+// a run whose next save waits checks it after each step, so a broken state
+// dir stops the run at the step whose record it could not keep.
+func (s Store) CheckRoom(st *State) error {
+	if s.Backend != nil {
+		return nil
+	}
+	path := s.path(st.CCID)
+	fi, err := os.Stat(s.Dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("write state %s: %w", path, err)
+	case !fi.IsDir():
+		return fmt.Errorf("write state %s: %s: %w", path, s.Dir, syscall.ENOTDIR)
+	}
+	size := 64 << 10
+	if data, err := json.Marshal(st); err == nil {
+		size = len(data) * 2 // indented on disk
+	}
+	if err := dirRoom(s.Dir, size); err != nil {
+		return fmt.Errorf("write state %s: %w", path, err)
+	}
+	return nil
+}
+
 // Delete removes the state file of a contact center.
 func (s Store) Delete(ccID string) error {
+	if s.Backend != nil {
+		return s.Backend.Delete(strings.ToLower(ccID))
+	}
 	err := os.Remove(s.path(ccID))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -183,6 +270,9 @@ func writeAtomic(path string, data []byte) error {
 
 // Last returns the contact center used most recently, "" if none.
 func (s Store) Last() string {
+	if s.Backend != nil {
+		return "" // no "last used" outside a state directory: give cc_id
+	}
 	data, err := os.ReadFile(filepath.Join(s.Dir, "last"))
 	if err != nil {
 		return ""
@@ -196,8 +286,18 @@ func (s Store) Last() string {
 
 // List returns the contact centers that have a state file, sorted.
 func (s Store) List() []string {
-	entries, _ := os.ReadDir(s.Dir)
 	var out []string
+	if s.Backend != nil {
+		ids, _ := s.Backend.List()
+		for _, id := range ids {
+			if uuidRE.MatchString(id) {
+				out = append(out, strings.ToLower(id))
+			}
+		}
+		sort.Strings(out)
+		return slices.Compact(out)
+	}
+	entries, _ := os.ReadDir(s.Dir)
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if ok && uuidRE.MatchString(name) {
@@ -214,6 +314,9 @@ var ErrLocked = errors.New("another nexus-onboard run is working on this contact
 // Lock takes an exclusive, non-blocking lock on a contact center. The lock
 // is released by the returned func, or by the kernel if the process dies.
 func (s Store) Lock(ccID string) (func(), error) {
+	if s.Backend != nil {
+		return s.Backend.Lock(strings.ToLower(ccID))
+	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir %s: %w", s.Dir, err)
 	}

@@ -239,9 +239,12 @@ func classify(err error, host string) (failKind, string) {
 		errors.Is(err, syscall.ECONNABORTED),
 		// Over HTTP/2 a dropped answer is a reset stream (RST_STREAM) or a
 		// lost connection, not an EOF: the request may have been processed.
+		// net/http exports no type for the lost connection: its text is
+		// the one thing to match.
 		errors.As(err, &h2Stream), strings.Contains(err.Error(), "http2: client connection lost"):
 		return failLost, "the connection was closed before a complete answer: check the load balancer and proxy"
 	}
+	// net/http has no type for this either (an unexported errors.New).
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return failOther, "the server speaks plain HTTP on this port: check the URL's scheme and port"
 	}

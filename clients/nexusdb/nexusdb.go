@@ -12,6 +12,8 @@ package nexusdb
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -153,7 +155,7 @@ func hint(ctx context.Context, err error) string {
 	}
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) {
-		if strings.Contains(err.Error(), "TLS") || strings.Contains(err.Error(), "x509") {
+		if isTLSError(err) {
 			return hintTLS
 		}
 		return hintUnreachable
@@ -437,4 +439,20 @@ func RedactDSN(dsn string) string {
 		dsn = dsn[:from] + redact.Mask + dsn[to:]
 	}
 	return queryPassword.ReplaceAllString(dsn, "${1}"+redact.Mask)
+}
+
+// isTLSError reports whether a connection failed over TLS: a certificate
+// the client refused, or a server that speaks no TLS. By type; pgconn has
+// none for "server refused TLS connection", the one message left to match.
+func isTLSError(err error) bool {
+	var (
+		verify  *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+		record  tls.RecordHeaderError
+	)
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) ||
+		errors.As(err, &invalid) || errors.As(err, &record) ||
+		strings.Contains(err.Error(), "server refused TLS connection")
 }
