@@ -153,6 +153,11 @@ func batchRun(ctx context.Context, opts *batchOptions, file string) error {
 	var results []steps.BatchResult
 	if opts.output == "text" && isTerminal(a.Stdout) {
 		results = runBatchView(ctx, a, b)
+		for _, r := range results {
+			if r.Status() == steps.TenantFailed {
+				fmt.Fprintln(a.Stdout, tenantLine(r)) // the error, in full, stays in the scrollback
+			}
+		}
 	} else {
 		stdout := &syncWriter{w: a.Stdout}
 		b.OnDone = func(r steps.BatchResult) {
