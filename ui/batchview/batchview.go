@@ -63,7 +63,9 @@ func New(tenants []steps.BatchTenant, cancel func()) *Model {
 	return m
 }
 
-func tick() tea.Cmd { return tea.Tick(200*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} }) }
+func tick() tea.Cmd {
+	return tea.Tick(200*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} })
+}
 
 // Init starts the clock.
 func (m *Model) Init() tea.Cmd { return tick() }
