@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -269,7 +270,7 @@ func TestBatchManifestProblems(t *testing.T) {
 		t.Errorf("%d requests sent for an invalid manifest", n)
 	}
 	// A clear secret in a group-readable manifest is refused.
-	open := write("open.yaml", defaults+"tenants:\n  - cc_id: "+cc[0]+"\n    tenant_name: a\n  - cc_id: "+cc[1]+"\n    tenant_name: b\n    tenant_password: "+w.sb.Opts.TenantPassword+"\n", 0o644)
+	open := write("open.yaml", defaults+"tenants:\n  - cc_id: "+cc[0]+"\n    tenant_name: a\n  - cc_id: "+cc[1]+"\n    tenant_name: b\n    tenant_password: "+strconv.Quote(w.sb.Opts.TenantPassword)+"\n", 0o644)
 	code, _, errOut = w.cli(t, nil, "batch", open)
 	if code != app.ExitUsage || !strings.Contains(errOut, "tenants[1].tenant_password: a secret in clear in a manifest readable by group or others") {
 		t.Errorf("clear secret in a 0644 manifest: exit %d\n%s", code, errOut)
