@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
@@ -32,6 +33,9 @@ func main() {
 		Date:         d,
 		StartSandbox: startSandbox,
 		Wizard:       wizard.Run,
+		StartSandboxTenants: func(ctx context.Context, dir string, n int) (*app.SandboxInfo, error) {
+			return startSandboxWith(ctx, sandbox.Options{WithDB: true, Dir: dir, RandomIdentity: true, ContactCenters: sandbox.RandomContactCenters(n)}, true)
+		},
 	}
 	os.Exit(a.Main(os.Args[1:]))
 }
@@ -42,11 +46,26 @@ func main() {
 // sandboxes (and their keyring entries and state, which are per contact
 // center) never meet.
 func startSandbox(ctx context.Context, dir string) (*app.SandboxInfo, error) {
-	sb, err := sandbox.Start(ctx, sandbox.Options{WithDB: true, Dir: dir, RandomIdentity: true})
+	return startSandboxWith(ctx, sandbox.Options{WithDB: true, Dir: dir, RandomIdentity: true}, false)
+}
+
+// startSandboxWith starts a sandbox with o; withManifest also writes a
+// batch manifest of its contact centers, secrets as files.
+func startSandboxWith(ctx context.Context, o sandbox.Options, withManifest bool) (*app.SandboxInfo, error) {
+	sb, err := sandbox.Start(ctx, o)
 	if err != nil {
 		return nil, err
 	}
+	manifest, secretsDir := "", ""
+	if withManifest {
+		manifest = filepath.Join(o.Dir, sandbox.ManifestFileName)
+		if secretsDir, err = sb.WriteManifest(manifest); err != nil {
+			sb.Close()
+			return nil, err
+		}
+	}
 	return &app.SandboxInfo{
+		ManifestPath: manifest, SecretsDir: secretsDir,
 		AuthURL: sb.AuthURL, GWSURL: sb.GWSURL, NexusURL: sb.NexusURL, UCSURL: sb.UCSURL,
 		DBURL: sb.DBURL, DBNote: sb.DBNote, ConfigPath: sb.ConfigFile, CCID: sb.CCID, Faults: sb.Faults.String,
 		Close: sb.Close,

@@ -147,11 +147,12 @@ const (
 	FromSaved   Source = "last run"
 	FromConfig  Source = "config file"
 	FromEnv     Source = "environment"
+	FromTenant  Source = "manifest tenant"
 	FromFlag    Source = "flag"
 	FromUser    Source = "form"
 )
 
-var rank = map[Source]int{FromDefault: 0, FromSaved: 1, FromConfig: 2, FromEnv: 3, FromFlag: 4, FromUser: 5}
+var rank = map[Source]int{FromDefault: 0, FromSaved: 1, FromConfig: 2, FromEnv: 3, FromTenant: 4, FromFlag: 5, FromUser: 6}
 
 // Values holds the resolved inputs and where each came from.
 type Values struct {
@@ -539,6 +540,12 @@ type Sources struct {
 	Environ    []string          // os.Environ()
 	ConfigPath string            // "" for none
 	Saved      map[string]string // last run's non-secret values
+	// Config are values given as a config file gives them (a batch
+	// manifest's defaults), secret references already resolved.
+	Config map[string]string
+	// Tenant are one batch tenant's own values: above the environment,
+	// below flags (see Manifest).
+	Tenant map[string]string
 }
 
 // Load resolves every input: flag > env > config file > last run > default.
@@ -555,12 +562,15 @@ func Load(s Sources) (Values, []string, Problems) {
 	}
 	vs.FillSaved(s.Saved)
 	if s.ConfigPath != "" {
-		cfg, w, ps := readConfig(s.ConfigPath)
+		cfg, w, ps := readConfig(s.ConfigPath, s.Environ)
 		warnings = append(warnings, w...)
 		problems = append(problems, ps...)
 		for k, v := range cfg {
 			vs.Set(k, v, FromConfig)
 		}
+	}
+	for k, v := range s.Config {
+		vs.Set(k, v, FromConfig)
 	}
 	for _, kv := range s.Environ {
 		k, v, ok := strings.Cut(kv, "=")
@@ -573,6 +583,9 @@ func Load(s Sources) (Values, []string, Problems) {
 		if _, known := LookupInput(key); known && v != "" {
 			vs.Set(key, v, FromEnv)
 		}
+	}
+	for k, v := range s.Tenant {
+		vs.Set(k, v, FromTenant)
 	}
 	for k, v := range s.Flags {
 		vs.Set(k, v, FromFlag)
@@ -602,27 +615,28 @@ func trimURL(v string) string {
 	return strings.TrimRightFunc(strings.TrimSpace(v), func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 }
 
-// readConfig parses a YAML config file of input keys. The map is nil when
-// the file cannot be used at all (unreadable, not one YAML mapping).
-func readConfig(path string) (map[string]string, []string, Problems) {
+// readConfig parses a YAML config file of input keys, its secret
+// references (<key>_env, <key>_file) resolved against environ. The map is
+// nil when the file cannot be used at all (unreadable, not one YAML mapping).
+func readConfig(path string, environ []string) (map[string]string, []string, Problems) {
 	data, err := readCapped(path, maxConfigSize)
 	if err != nil {
 		return nil, nil, Problems{{Key: "config", Msg: fmt.Sprintf("cannot read %s: %v", path, unwrapPathError(err))}}
 	}
-	cfg, problems := ParseConfig(data)
-	for i := range problems {
-		problems[i].Msg = path + ": " + problems[i].Msg
-	}
+	cfg, refs, problems := parseConfigRefs(data)
 	var warnings []string
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		for _, in := range Inputs {
-			// Only a value that really is a secret counts: a password or
-			// key, or a database URL that holds a password.
-			if v := cfg[in.Key]; v != "" && (in.Secret() || in.Kind == DSN && len(dsnPasswords(v)) > 0) {
-				warnings = append(warnings, fmt.Sprintf("%s holds secrets (%s) but is readable by group or others (mode %04o): run chmod 600 %s", path, in.Key, fi.Mode().Perm(), path))
-				break
-			}
+		// Before the references are resolved: only a secret written in the
+		// file itself counts.
+		if k := clearSecret(cfg); k != "" {
+			warnings = append(warnings, fmt.Sprintf("%s holds secrets (%s) but is readable by group or others (mode %04o): run chmod 600 %s, or give it as %s_env or %s_file", path, k, fi.Mode().Perm(), path, k, k))
 		}
+	}
+	if cfg != nil {
+		problems = append(problems, resolveRefs(cfg, refs, environ)...)
+	}
+	for i := range problems {
+		problems[i].Msg = path + ": " + problems[i].Msg
 	}
 	return cfg, warnings, problems
 }
@@ -633,7 +647,7 @@ func readConfig(path string) (map[string]string, []string, Problems) {
 // these alone. Problems of single keys are not among them (Load reports
 // those with the rest).
 func ConfigFileProblems(path string) Problems {
-	if cfg, _, problems := readConfig(path); cfg == nil {
+	if cfg, _, problems := readConfig(path, nil); cfg == nil {
 		return problems
 	}
 	return nil
@@ -670,15 +684,23 @@ func unwrapPathError(err error) error {
 // ParseConfig reads YAML config text: one mapping of input keys to scalars.
 // Unknown, repeated or null keys and nested values are problems, named by
 // key; scalars keep their text as written (0x1F stays "0x1F"). A problem
-// never quotes a value: the file holds passwords.
+// never quotes a value: the file holds passwords. References to secrets
+// (<key>_env, <key>_file: see SecretRef) are accepted and left out of the
+// map; readConfig resolves them.
 func ParseConfig(data []byte) (map[string]string, Problems) {
+	out, _, problems := parseConfigRefs(data)
+	return out, problems
+}
+
+// parseConfigRefs is ParseConfig with the secret references it read.
+func parseConfigRefs(data []byte) (map[string]string, map[string]string, Problems) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return map[string]string{}, nil // an empty file sets nothing
+			return map[string]string{}, nil, nil // an empty file sets nothing
 		}
-		return nil, Problems{{Key: "config", Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, nil, Problems{{Key: "config", Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
 	}
 	// A second document would be ignored by a plain decode: its keys would
 	// silently not apply.
@@ -689,17 +711,24 @@ func ParseConfig(data []byte) (map[string]string, Problems) {
 			break
 		}
 		if err != nil || !isNullDoc(&more) {
-			return nil, Problems{{Key: "config", Msg: "holds more than one YAML document (a second --- line): keep a single mapping of key: value lines"}}
+			return nil, nil, Problems{{Key: "config", Msg: "holds more than one YAML document (a second --- line): keep a single mapping of key: value lines"}}
 		}
 	}
 	if isNullDoc(&doc) {
-		return map[string]string{}, nil
+		return map[string]string{}, nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, Problems{{Key: "config", Msg: fmt.Sprintf("line %d: must be a mapping of key: value lines (such as gws_url: https://gws.example.com), not %s", root.Line, nodeKind(root))}}
+		return nil, nil, Problems{{Key: "config", Msg: fmt.Sprintf("line %d: must be a mapping of key: value lines (such as gws_url: https://gws.example.com), not %s", root.Line, nodeKind(root))}}
 	}
-	out := map[string]string{}
+	return parseMapping(root)
+}
+
+// parseMapping reads one YAML mapping of input keys to scalars (a config
+// file, or a manifest's defaults or tenant): the values, the secret
+// references (<key>_env, <key>_file, by their own key) and the problems.
+func parseMapping(root *yaml.Node) (map[string]string, map[string]string, Problems) {
+	out, refs := map[string]string{}, map[string]string{}
 	var problems Problems
 	firstLine := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -709,7 +738,8 @@ func ParseConfig(data []byte) (map[string]string, Problems) {
 			continue
 		}
 		k := knode.Value
-		if _, ok := LookupInput(k); !ok {
+		_, isRef := SecretRef(k)
+		if _, ok := LookupInput(k); !ok && !isRef {
 			problems = append(problems, Problem{Key: shownKey(k), Msg: fmt.Sprintf("line %d: unknown key%s (known: %s)", knode.Line, didYouMean(k), strings.Join(InputKeys(), ", "))})
 			continue
 		}
@@ -734,13 +764,18 @@ func ParseConfig(data []byte) (map[string]string, Problems) {
 			problems = append(problems, Problem{Key: k, Msg: fmt.Sprintf("line %d: the value cannot be read as text (%s): quote it", vnode.Line, vnode.Tag)})
 			continue
 		}
-		out[k] = v
+		if isRef {
+			refs[k] = v
+		} else {
+			out[k] = v
+		}
 	}
 	// A key with a problem is not half-read: its first value goes too.
 	for _, p := range problems {
 		delete(out, p.Key)
+		delete(refs, p.Key)
 	}
-	return out, problems
+	return out, refs, problems
 }
 
 // isNullDoc reports whether a decoded YAML document holds nothing ("---"

@@ -69,6 +69,14 @@ type Options struct {
 	Redactor *redact.Redactor
 	// UserAgent is sent with every request.
 	UserAgent string
+	// Transport, when set, is used instead of a transport of the client's
+	// own: clients sharing one (a batch of tenants) reuse its connections.
+	// CAFile, CAPEM and InsecureSkipVerify are then the transport's
+	// (NewTransport), not these.
+	Transport *http.Transport
+	// MaxConnsPerHost bounds the connections NewTransport's transport
+	// opens to one host (0: no bound).
+	MaxConnsPerHost int
 }
 
 // Client sends requests over one shared transport. Safe for concurrent use.
@@ -102,27 +110,12 @@ func New(o Options) (*Client, error) {
 	if o.Redactor == nil {
 		o.Redactor = redact.New()
 	}
-	pool, err := rootPool(o.CAFile, o.CAPEM)
-	if err != nil {
-		return nil, err
-	}
-	tr := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          32,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		TLSClientConfig: &tls.Config{
-			MinVersion:         tls.VersionTLS12,
-			RootCAs:            pool,
-			InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // explicit user choice, warned about by the caller
-		},
+	tr := o.Transport
+	if tr == nil {
+		var err error
+		if tr, err = NewTransport(o); err != nil {
+			return nil, err
+		}
 	}
 	hc := &http.Client{
 		Transport: tr,
@@ -132,6 +125,36 @@ func New(o Options) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &Client{hc: hc, opt: o, red: o.Redactor}, nil
+}
+
+// NewTransport is the transport New gives a client: keep-alive, HTTP/2
+// attempted, HTTPS_PROXY/NO_PROXY honoured, certificates verified (TLS
+// 1.2+) against the system pool plus o's CAs, at most o.MaxConnsPerHost
+// connections per host. Share it through Options.Transport.
+func NewTransport(o Options) (*http.Transport, error) {
+	pool, err := rootPool(o.CAFile, o.CAPEM)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          32,
+		MaxIdleConnsPerHost:   8,
+		MaxConnsPerHost:       o.MaxConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig: &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			RootCAs:            pool,
+			InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // explicit user choice, warned about by the caller
+		},
+	}, nil
 }
 
 // rootPool is the system pool plus the extra CAs.

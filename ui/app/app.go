@@ -66,6 +66,9 @@ type SandboxInfo struct {
 	DBNote                            string
 	ConfigPath                        string
 	CCID                              string
+	// ManifestPath is the batch manifest (sandbox --tenants N), "" for none;
+	// its secrets are files in SecretsDir.
+	ManifestPath, SecretsDir string
 	// Faults lists the injected faults still active ("" for none).
 	Faults func() string
 	Close  func() error

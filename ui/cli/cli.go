@@ -29,6 +29,9 @@ type App struct {
 	Version, Commit, Date string
 	// StartSandbox starts the built-in sandbox, writing its config into dir.
 	StartSandbox func(ctx context.Context, dir string) (*app.SandboxInfo, error)
+	// StartSandboxTenants starts it with n contact centers and also writes
+	// a batch manifest of n tenants into dir (sandbox --serve --tenants N).
+	StartSandboxTenants func(ctx context.Context, dir string, n int) (*app.SandboxInfo, error)
 	// Wizard opens the interactive wizard; nil until the wizard exists.
 	Wizard func(ctx context.Context, w app.WizardParams) error
 

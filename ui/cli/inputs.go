@@ -27,7 +27,10 @@ Precedence: flag > environment > config file > last run's saved values > default
 Booleans are switches: --insecure-skip-verify, or --insecure-skip-verify=false; in
 the environment and the config file: true or false (1 or 0).
 Secrets belong in the environment or in a config file only you can read (chmod 600):
-a flag's value lands in the shell's history.`,
+a flag's value lands in the shell's history. In a config file or a batch manifest,
+a secret key may instead be given as <key>_env: VAR (read from that environment
+variable) or <key>_file: PATH (read from the file, trailing newline trimmed, e.g. a
+mounted Kubernetes Secret); one form per key.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return inputsRun(cmd.Context(), opts)
@@ -52,6 +55,9 @@ func writeInputs(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%s  %s (%s)\n", in.Key, in.Label, about)
 		fmt.Fprintf(w, "    flag %s\n    env  %s\n", inputFlagLine(in), inputEnvLine(in))
+		if in.HoldsSecret() {
+			fmt.Fprintf(w, "    file %s_env: VAR or %s_file: PATH (config file, manifest)\n", in.Key, in.Key)
+		}
 		fmt.Fprintln(w, wrapText("    "+in.Help, helpWidth))
 		if in.Example != "" {
 			fmt.Fprintf(w, "    e.g. %s\n", in.Example)

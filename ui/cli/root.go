@@ -46,7 +46,7 @@ With no command on a terminal it opens the interactive wizard.`,
 	opts.register(root.Flags())
 	root.Flags().BoolVar(&opts.accessible, "accessible", false, "plain prompts and no animation (screen readers; env NEXUS_ONBOARD_ACCESSIBLE)")
 	root.AddCommand(newCmdRun(a), newCmdPlan(a), newCmdSteps(a), newCmdSecrets(a),
-		newCmdSandbox(a), newCmdVersion(a), newCmdInputs(a), newCmdReset(a), newCmdDoctor(a), newCmdRotate(a))
+		newCmdSandbox(a), newCmdVersion(a), newCmdInputs(a), newCmdReset(a), newCmdDoctor(a), newCmdRotate(a), newCmdBatch(a))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,7 @@ type sandboxOptions struct {
 	serve      bool
 	accessible bool
 	dir        string // "": a new temp dir, removed on exit
+	tenants    int    // --tenants: contact centers, and a batch manifest
 }
 
 func newCmdSandbox(a *App) *cobra.Command {
@@ -43,6 +45,7 @@ With --serve it prints the URLs and a ready config file and waits for Ctrl+C.`,
 	cmd.Flags().BoolVar(&opts.serve, "serve", false, "serve only: print the URLs and config path, wait for Ctrl+C")
 	cmd.Flags().StringVar(&opts.dir, "dir", "", "keep the CA, config and state in `DIR` (default: a new temp dir, removed on exit)")
 	cmd.Flags().BoolVar(&opts.accessible, "accessible", false, "plain prompts and no animation")
+	cmd.Flags().IntVar(&opts.tenants, "tenants", 0, "with --serve: serve `N` contact centers and write a batch manifest of N tenants (secrets as files)")
 	return cmd
 }
 
@@ -69,7 +72,24 @@ func sandboxRun(ctx context.Context, opts *sandboxOptions) error {
 		}
 		dir = d
 	}
-	sb, err := a.StartSandbox(ctx, dir)
+	var sb *app.SandboxInfo
+	var err error
+	switch {
+	case opts.tenants < 0 || opts.tenants > 0 && !opts.serve:
+		err = app.Usage("--tenants N needs --serve and N ≥ 1")
+	case opts.tenants > 0 && a.StartSandboxTenants == nil:
+		err = app.Usage("sandbox --tenants is not available in this build")
+	case opts.tenants > 0:
+		sb, err = a.StartSandboxTenants(ctx, dir, opts.tenants)
+	default:
+		sb, err = a.StartSandbox(ctx, dir)
+	}
+	if ee := (*app.ExitError)(nil); errors.As(err, &ee) {
+		if ownDir {
+			os.RemoveAll(dir)
+		}
+		return err
+	}
 	if err != nil {
 		if ownDir {
 			os.RemoveAll(dir)
@@ -141,6 +161,9 @@ func writeSandboxInfo(w io.Writer, sb *app.SandboxInfo, dir string) {
 		}
 	}
 	fmt.Fprintf(w, "  cc_id      %s\nconfig: %s\n\ntry:\n  nexus-onboard run --config %s --state-dir %s/state\n", sb.CCID, sb.ConfigPath, sb.ConfigPath, dir)
+	if sb.ManifestPath != "" {
+		fmt.Fprintf(w, "\nbatch manifest: %s\n  its secrets are files in %s (<key>_file); to use variables instead, replace\n  <key>_file: PATH by <key>_env: VAR and export VAR=\"$(cat PATH)\"\ntry:\n  nexus-onboard batch %s --state-dir %s/state\n", sb.ManifestPath, sb.SecretsDir, sb.ManifestPath, dir)
+	}
 }
 
 func redactDSN(dsn string) string { return redact.New().URL(dsn) }

@@ -25,7 +25,16 @@ type jsonStep struct {
 func writeJSON(w io.Writer, records []*steps.Record, reveal string) error {
 	doc := struct {
 		Steps []jsonStep `json:"steps"`
-	}{Steps: []jsonStep{}}
+	}{Steps: jsonSteps(records, reveal)}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
+
+// jsonSteps are the records as `run --output json` lists them.
+func jsonSteps(records []*steps.Record, reveal string) []jsonStep {
+	out := []jsonStep{}
 	for _, r := range records {
 		outs := r.Outputs
 		if outs == nil {
@@ -40,12 +49,9 @@ func writeJSON(w io.Writer, records []*steps.Record, reveal string) error {
 				}
 			}
 		}
-		doc.Steps = append(doc.Steps, jsonStep{ID: r.ID, Status: r.Status, DurationMS: r.DurationMS, Outputs: outs, Error: r.Error, Warning: r.Warning})
+		out = append(out, jsonStep{ID: r.ID, Status: r.Status, DurationMS: r.DurationMS, Outputs: outs, Error: r.Error, Warning: r.Warning})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	return out
 }
 
 func cloneMap(m map[string]string) map[string]string {
