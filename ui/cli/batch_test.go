@@ -179,16 +179,19 @@ func TestBatchOnboardsEveryTenantOnce(t *testing.T) {
 // A batch interrupted after some tenants finished exits 130 with each
 // tenant's state saved; the re-run finishes it with exactly one client,
 // row, setting and tenant each.
+// The case: 100 tenants, interrupted half-way (after 50 ended),
+// resume and finish with exactly one client, row, setting and tenant each.
 func TestBatchInterruptedResumes(t *testing.T) {
-	w := newBatchWorld(t, 8, secrets.NewMemory())
+	const tenants, stopAfter = 100, 50
+	w := newBatchWorld(t, tenants, secrets.NewMemory())
 	a, stdout, stderr := testApp(w.kr)
 	a.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var done atomic.Int32
-	opts := &batchOptions{app: a, parallel: 2, index: -1, output: "text",
+	opts := &batchOptions{app: a, parallel: 4, index: -1, output: "text",
 		onDone: func(steps.BatchResult) {
-			if done.Add(1) == 3 {
+			if done.Add(1) == stopAfter {
 				cancel()
 			}
 		}}
@@ -197,7 +200,7 @@ func TestBatchInterruptedResumes(t *testing.T) {
 	if code := exitCodeOf(err); code != app.ExitInterrupted {
 		t.Fatalf("interrupted batch: exit %d (%v)\n%s\n%s", code, err, stdout, stderr)
 	}
-	if n := strings.Count(stdout.String(), "\tinterrupted\t"); n == 0 || strings.Count(stdout.String(), "\tok\t") < 3 {
+	if n := strings.Count(stdout.String(), "\tinterrupted\t"); n == 0 || strings.Count(stdout.String(), "\tok\t") < stopAfter-4 {
 		t.Fatalf("want some tenants ok and some interrupted:\n%s", stdout)
 	}
 	w.noSecrets(t, stdout.String()+stderr.String())
