@@ -219,7 +219,14 @@ func writeBatchJSON(w io.Writer, results []steps.BatchResult) error {
 		Tenants []jsonTenant `json:"tenants"`
 	}{Tenants: []jsonTenant{}}
 	for _, r := range results {
-		doc.Tenants = append(doc.Tenants, jsonTenant{CCID: r.CCID, TenantName: r.TenantName, Status: r.Status(), Steps: jsonSteps(r.Records, "")})
+		// The contract's status is ok or failed: a tenant stopped by
+		// Ctrl+C/SIGTERM did not finish, so it is failed here (its steps
+		// say "interrupted"; the exit code is 130).
+		status := r.Status()
+		if status == steps.TenantInterrupted {
+			status = steps.TenantFailed
+		}
+		doc.Tenants = append(doc.Tenants, jsonTenant{CCID: r.CCID, TenantName: r.TenantName, Status: status, Steps: jsonSteps(r.Records, "")})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -337,3 +337,25 @@ func mustRead(t testing.TB, path string) string {
 	}
 	return string(b)
 }
+
+// The JSON contract's status is ok or failed: an interrupted tenant is
+// failed there (the text line and the exit code say interrupted).
+func TestBatchJSONStatusIsOkOrFailed(t *testing.T) {
+	var b strings.Builder
+	results := []steps.BatchResult{
+		{Index: 0, CCID: "a", TenantName: "ta"},
+		{Index: 1, CCID: "b", TenantName: "tb", Err: &steps.StepFailedError{Step: steps.IDTenant, Err: "x"}},
+		{Index: 2, CCID: "c", TenantName: "tc", Err: steps.ErrInterrupted},
+	}
+	if err := writeBatchJSON(&b, results); err != nil {
+		t.Fatal(err)
+	}
+	doc := parseBatch(t, b.String())
+	var got []string
+	for _, tn := range doc.Tenants {
+		got = append(got, tn.Status)
+	}
+	if strings.Join(got, ",") != "ok,failed,failed" {
+		t.Errorf("statuses %v, want ok,failed,failed", got)
+	}
+}
