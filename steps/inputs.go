@@ -88,6 +88,14 @@ const (
 	KeyInsecure      = "insecure_skip_verify"
 	KeyAllowHTTP     = "allow_http_loopback"
 	KeyHTTPHosts     = "allow_http_hosts"
+	KeySecretStore   = "secret_store"
+	KeyKubeNamespace = "kube_namespace"
+)
+
+// Secret stores (secret_store).
+const (
+	StoreKeyring    = "keyring"
+	StoreKubernetes = "kubernetes"
 )
 
 // Inputs is the schema of every input, in the order forms and help show them.
@@ -106,6 +114,10 @@ var Inputs = []Input{
 		Help: "Accept http:// URLs whose host is 127.0.0.1, ::1 or localhost (port-forwards, tests)."},
 	{Key: KeyHTTPHosts, Label: "Hosts reached over http", Group: GroupEndpoints, Kind: Text, Example: ".svc.cluster.local", Advanced: true,
 		Help: "Comma-separated hosts, or suffixes starting with a dot (.svc.cluster.local), that may be reached over plain http: cluster-internal service URLs when the tool runs inside the cluster. Never a default; every other URL stays https with certificate checks, and each run warns once."},
+	{Key: KeySecretStore, Label: "Secret store", Group: GroupEndpoints, Kind: Text, Default: StoreKeyring, Example: StoreKubernetes, Advanced: true,
+		Help: "Where the client secret, the API key, the state and the lock are kept: keyring (the OS keyring and a state directory) or kubernetes (a Secret, a ConfigMap and a Lease per contact center, in kube_namespace; for a Job in the cluster). Never chosen for you."},
+	{Key: KeyKubeNamespace, Label: "Kubernetes namespace", Group: GroupEndpoints, Kind: Text, Example: "nexus-onboard", Advanced: true,
+		Help: "With secret_store: kubernetes, the namespace of its Secrets, ConfigMaps and Leases. Empty: the pod's namespace in the cluster, else the kubeconfig context's."},
 	{Key: KeyAdminUser, Label: "GWS ops user", Group: GroupCredentials, Kind: Text, Example: "ops",
 		Help: "GWS ops credentials (HTTP basic) used for clients, contact centers and settings."},
 	{Key: KeyAdminPassword, Label: "GWS ops password", Group: GroupCredentials, Kind: Secret,
@@ -910,6 +922,9 @@ func ValidateValue(in Input, val string, allowHTTP bool) error {
 	return ValidateValueWith(in, val, HTTPPolicy{Loopback: allowHTTP})
 }
 
+// kubeNameRE is a Kubernetes namespace name (an RFC 1123 label).
+var kubeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
 // HTTPPolicy says which http:// URLs are accepted: loopback ones with
 // allow_http_loopback, and those whose host allow_http_hosts lists.
 type HTTPPolicy struct {
@@ -1004,6 +1019,12 @@ func ValidateValueWith(in Input, val string, p HTTPPolicy) error {
 		}
 		if in.Key == KeyTenantUser && strings.Contains(val, `\`) {
 			return errors.New(`must not contain "\": Auth receives <cc_id>\<tenant_user> and splits it at the one backslash`)
+		}
+		if in.Key == KeySecretStore && val != StoreKeyring && val != StoreKubernetes {
+			return fmt.Errorf("must be %s or %s (got %q)", StoreKeyring, StoreKubernetes, clip(val))
+		}
+		if in.Key == KeyKubeNamespace && !kubeNameRE.MatchString(val) {
+			return fmt.Errorf("must be a Kubernetes namespace name: lower-case letters, digits and -, at most 63 (got %q)", clip(val))
 		}
 		if in.Key == KeyHTTPHosts {
 			for _, h := range SplitHosts(val) {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -85,7 +86,12 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 		if _, inMemory := e.Keyring.(*secrets.Memory); inMemory {
 			return "sandbox: secrets kept in memory, gone when it stops", nil
 		}
-		return "write, read and delete of a probe entry worked", e.Keyring.Probe(ctx)
+		err := e.Keyring.Probe(ctx)
+		if err != nil && inPod() && e.In.Source(KeySecretStore) == FromDefault {
+			// No keyring in a pod, and no store chosen: name both choices.
+			err = fmt.Errorf("%w; in a Kubernetes pod, choose where secrets go: %s=%s (a Secret per contact center, with the state and lock in the cluster: deploy/kubernetes) or %s=%s with a Secret Service in the pod", err, EnvPrefix+"SECRET_STORE", StoreKubernetes, EnvPrefix+"SECRET_STORE", StoreKeyring)
+		}
+		return "write, read and delete of a probe entry worked", err
 	}})
 	ping(checkAuth, KeyAuthURL, e.Auth.Ping)
 	ping("Digital Channels URL reachable", KeyNexusURL, e.Nexus.Ping)
@@ -307,3 +313,6 @@ func DiscoverContactCenters(ctx context.Context, e *Env) ([]gws.ContactCenter, e
 	}
 	return ccs, nil
 }
+
+// inPod reports whether the tool runs in a Kubernetes pod.
+func inPod() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }

@@ -126,6 +126,9 @@ func batchRun(ctx context.Context, opts *batchOptions, file string) error {
 	if err != nil {
 		return err
 	}
+	if err := opts.useTenantStore(a, tenants); err != nil {
+		return err
+	}
 	// The keyring is proven once, before anything is sent: every tenant
 	// keeps its secrets there.
 	kr := a.keyring()
@@ -251,6 +254,29 @@ func batchOutcome(results []steps.BatchResult, store steps.Store) error {
 		return &app.ExitError{Code: app.ExitInterrupted, Err: fmt.Errorf("interrupted: each tenant's state is saved in %s; run the batch again to resume", store.Dir)}
 	case failed > 0:
 		return &app.ExitError{Code: app.ExitStepFailed, Err: errors.New(steps.Plural(failed, "tenant") + " failed: fix the cause and run the batch again; finished steps are checked, not repeated")}
+	}
+	return nil
+}
+
+// useTenantStore connects secret_store: kubernetes for a batch. Its
+// Secrets, ConfigMaps and Leases are per contact center, so a batch keeps
+// them in Kubernetes one tenant per process: with --index, as the Indexed
+// Job in deploy/kubernetes runs it.
+func (c *common) useTenantStore(a *App, tenants []steps.BatchTenant) error {
+	kubernetes := 0
+	for _, t := range tenants {
+		if t.Values.Get(steps.KeySecretStore) == steps.StoreKubernetes {
+			kubernetes++
+		}
+	}
+	switch {
+	case kubernetes == 0:
+		return nil
+	case len(tenants) != 1:
+		return app.Usage("secret_store: kubernetes keeps each tenant's secrets, state and lock in its own Secret, ConfigMap and Lease: run one tenant per process with --index I (deploy/kubernetes/indexed-job.yaml does, with $JOB_COMPLETION_INDEX)\nNothing was sent.")
+	}
+	if err := c.useSecretStore(a, tenants[0].Values); err != nil {
+		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	}
 	return nil
 }

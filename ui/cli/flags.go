@@ -26,6 +26,9 @@ type common struct {
 	// requestTimeout bounds each HTTP attempt, stepTimeout each step
 	// (retries included); resolve them with timeouts.
 	requestTimeout, stepTimeout time.Duration
+	// backend keeps states and locks outside the state directory
+	// (secret_store: kubernetes; useSecretStore), nil for the directory.
+	backend steps.Backend
 }
 
 // register adds the shared flags and one flag per input of the schema
@@ -161,6 +164,9 @@ func (c *common) timeout(environ []string, flag, env string, v time.Duration) (t
 // store is the state directory: --state-dir > NEXUS_ONBOARD_STATE_DIR >
 // the default.
 func (c *common) store(environ []string) steps.Store {
+	if c.backend != nil {
+		return steps.Store{Backend: c.backend}
+	}
 	if c.stateDir != "" {
 		return steps.Store{Dir: c.stateDir}
 	}

@@ -10,6 +10,10 @@ import (
 // load resolves the inputs: flag > env > config > last run > default.
 func (c *common) load(a *App) (steps.Values, []string, steps.Problems) {
 	vals, warnings, problems := steps.Load(steps.Sources{Flags: c.givenInputs(), Environ: a.Environ, ConfigPath: c.config})
+	// Where secrets, states and locks are kept, before any is read.
+	if err := c.useSecretStore(a, vals); err != nil {
+		return vals, warnings, append(problems, steps.Problem{Key: steps.KeySecretStore, Msg: err.Error()})
+	}
 	// The last run's saved inputs of the contact center fill what is unset.
 	st := c.store(a.Environ)
 	cc, fromLast := vals.Get(steps.KeyCCID), false

@@ -103,6 +103,9 @@ func (a *App) openWizardWith(ctx context.Context, c *common, accessible bool, sb
 	if len(problems) > 0 {
 		return &app.ExitError{Code: app.ExitUsage, Err: problems}
 	}
+	if kr == nil && c.backend != nil {
+		kr = a.Keyring // secret_store: kubernetes (useSecretStore)
+	}
 	return a.Wizard(ctx, app.WizardParams{Values: vals, Warnings: warnings, Store: c.store(a.Environ), Sandbox: sb, Accessible: accessible, Invocation: c.invocation(),
 		Keyring: kr, KeyringNote: krNote})
 }

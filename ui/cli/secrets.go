@@ -108,8 +108,8 @@ func newCmdSecretsDelete(shared *secretsOptions) *cobra.Command {
 // keyring holds it. It never prints a value.
 func secretsListRun(ctx context.Context, opts *secretsListOptions) error {
 	a := opts.app
+	accts, _ := opts.accounts() // loads the inputs, and so picks the store
 	kr := a.keyring()
-	accts, _ := opts.accounts()
 	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tACCOUNT\tPRESENT")
 	for _, acct := range accts {
