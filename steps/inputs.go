@@ -115,7 +115,7 @@ var Inputs = []Input{
 	{Key: KeyHTTPHosts, Label: "Hosts reached over http", Group: GroupEndpoints, Kind: Text, Example: ".svc.cluster.local", Advanced: true,
 		Help: "Comma-separated hosts, or suffixes starting with a dot (.svc.cluster.local), that may be reached over plain http: cluster-internal service URLs when the tool runs inside the cluster. Never a default; every other URL stays https with certificate checks, and each run warns once."},
 	{Key: KeySecretStore, Label: "Secret store", Group: GroupEndpoints, Kind: Text, Default: StoreKeyring, Example: StoreKubernetes, Advanced: true,
-		Help: "Where the client secret, the API key, the state and the lock are kept: keyring (the OS keyring and a state directory) or kubernetes (a Secret, a ConfigMap and a Lease per contact center, in kube_namespace; for a Job in the cluster). Never chosen for you."},
+		Help: "Where the client secret, the API key, the state and the lock are kept: keyring (the OS keyring and a state directory) or kubernetes (a Secret, a ConfigMap and a Lease per contact center, in kube_namespace; for a Job in the cluster). Never chosen for you; read when the tool starts (config, environment or flag), not from the form."},
 	{Key: KeyKubeNamespace, Label: "Kubernetes namespace", Group: GroupEndpoints, Kind: Text, Example: "nexus-onboard", Advanced: true,
 		Help: "With secret_store: kubernetes, the namespace of its Secrets, ConfigMaps and Leases. Empty: the pod's namespace in the cluster, else the kubeconfig context's."},
 	{Key: KeyAdminUser, Label: "GWS ops user", Group: GroupCredentials, Kind: Text, Example: "ops",
