@@ -42,12 +42,13 @@ const kubeLease = 30 * time.Second
 // the keyring (the default); for kubernetes, a keyring and a state backend
 // in the cluster. An App whose Keyring is already set (tests) keeps it.
 func (c *common) useSecretStore(a *App, vals steps.Values) error {
-	switch vals.Get(steps.KeySecretStore) {
-	case "", steps.StoreKeyring:
-		return nil
-	case steps.StoreKubernetes:
-	default:
-		return fmt.Errorf("secret_store must be %s or %s", steps.StoreKeyring, steps.StoreKubernetes)
+	if vals.Get(steps.KeySecretStore) != steps.StoreKubernetes {
+		return nil // the keyring; a bad value is reported by validation
+	}
+	if ns := vals.Get(steps.KeyKubeNamespace); ns != "" {
+		if in, ok := steps.LookupInput(steps.KeyKubeNamespace); ok && steps.ValidateValue(in, ns, false) != nil {
+			return nil // reported by validation; nothing to connect to
+		}
 	}
 	cc := strings.ToLower(vals.Get(steps.KeyCCID))
 	if cc == "" {
@@ -59,7 +60,7 @@ func (c *common) useSecretStore(a *App, vals steps.Values) error {
 	}
 	client, ns, err := kube.NewClient("", opts...)
 	if err != nil {
-		return fmt.Errorf("secret_store: kubernetes: %w", err)
+		return fmt.Errorf("kubernetes: %w", err)
 	}
 	ccStore, err := kube.NewSecretStore(client, ns, cc)
 	if err != nil {
