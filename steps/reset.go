@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -52,10 +53,20 @@ func ResetPlan(e *Env, st *State, only []string) ([]Undo, error) {
 	if reason := refuseReason(st, st.CCID, ""); reason != "" {
 		return nil, &StateError{Reason: reason}
 	}
+	// A write in flight when a run stopped (its intent saved, its answer
+	// or the save after it lost) may have created its object: reset
+	// treats the intent as a record of what the tool created. Every undo
+	// proves the object is the tool's before it removes anything.
+	view := *st
+	view.Created = map[string]string{}
+	for _, m := range st.Intents {
+		maps.Copy(view.Created, m)
+	}
+	maps.Copy(view.Created, st.Created)
 	var out []Undo
 	for _, step := range slices.Backward(All) {
 		if len(only) == 0 || slices.Contains(only, step.ID) {
-			out = append(out, step.behaviour().undo(e, st)...)
+			out = append(out, step.behaviour().undo(e, &view)...)
 		}
 	}
 	return out, nil
@@ -164,6 +175,7 @@ func Reset(ctx context.Context, e *Env, store Store, st *State, plan []Undo, all
 // gone with the client).
 func forget(st *State, id string) {
 	delete(st.Steps, id)
+	delete(st.Intents, id)
 	step, ok := Lookup(id)
 	if !ok {
 		return

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,14 +80,23 @@ const stateVersion = 1
 // durable is the part of the state a crash must not lose, as text: what
 // the tool created or intends to create, where its secrets are kept, a
 // rotation in flight. The runner fsyncs a save only when it changed.
+//
+// What the tool created or intends to create counts as one set of records:
+// an intent that becomes a Created record once its write answered changes
+// nothing a crash could lose (a later run adopts the intent, and reset
+// treats it as a record), so it costs no fsync.
 func (st *State) durable() string {
+	records := map[string]string{}
+	for _, m := range st.Intents {
+		maps.Copy(records, m)
+	}
+	maps.Copy(records, st.Created)
 	b, _ := json.Marshal(struct {
 		CCID     string
-		Created  map[string]string
-		Intents  map[string]map[string]string
+		Records  map[string]string
 		Secrets  map[string]SecretOrigin
 		Rotation *Rotation
-	}{st.CCID, st.Created, st.Intents, st.Secrets, st.Rotation})
+	}{st.CCID, records, st.Secrets, st.Rotation})
 	return string(b)
 }
 

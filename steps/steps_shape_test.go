@@ -2,6 +2,7 @@ package steps
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,50 @@ func TestManualWorkIsTyped(t *testing.T) {
 	}
 	if secretValues != 1 {
 		t.Errorf("%d secret values, want 1 (the Nexus API key)", secretValues)
+	}
+}
+
+// A write in flight when a run stopped left only its intent: reset treats
+// it as a record of what the tool created (the undo still proves the
+// object is ours before removing it), and forgets it once undone. The
+// durable part of the state is the same whether a record is an intent or
+// created, so the step that answers pays no fsync for the move.
+func TestResetTreatsAnIntentAsARecord(t *testing.T) {
+	vs := NewValues()
+	vs.Set(KeyAuthURL, "https://auth.example.com", FromConfig)
+	vs.Set(KeyClientID, "nexus_client", FromConfig)
+	vs.Set(KeyCCID, "578ec98e-f07c-46ad-9675-f36c22f3ba9f", FromConfig)
+	e, err := NewEnv(vs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	st := NewState("578ec98e-f07c-46ad-9675-f36c22f3ba9f")
+	st.Intents = map[string]map[string]string{IDAuthClient: {CreatedAuthClient: "nexus_client"}}
+	plan, err := ResetPlan(e, st, []string{IDAuthClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, u := range plan {
+		if u.Step == IDAuthClient && strings.Contains(u.What, "delete the Auth client nexus_client") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("reset plan ignores the intent: %+v", plan)
+	}
+	if len(st.Created) != 0 {
+		t.Errorf("planning changed the state: %v", st.Created)
+	}
+	before := st.durable()
+	moved := NewState(st.CCID)
+	moved.Created[CreatedAuthClient] = "nexus_client"
+	if moved.durable() != before {
+		t.Errorf("an intent that became a record changes the durable state:\n%s\n%s", before, moved.durable())
+	}
+	forget(st, IDAuthClient)
+	if _, ok := st.Intents[IDAuthClient]; ok {
+		t.Error("forget kept the undone step's intent")
 	}
 }
