@@ -230,9 +230,11 @@ func (s Store) CheckRoom(st *State) error {
 	case !fi.IsDir():
 		return fmt.Errorf("write state %s: %s: %w", path, s.Dir, syscall.ENOTDIR)
 	}
+	// The file it replaces is the size to expect (the next save adds one
+	// record at most): no second encoding of the state on every step.
 	size := 64 << 10
-	if data, err := json.Marshal(st); err == nil {
-		size = len(data) * 2 // indented on disk
+	if old, err := os.Stat(path); err == nil {
+		size = int(old.Size()) + 16<<10
 	}
 	if err := dirRoom(s.Dir, size); err != nil {
 		return fmt.Errorf("write state %s: %w", path, err)
