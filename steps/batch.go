@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -90,7 +89,7 @@ type Batch struct {
 	OnDone  func(BatchResult)
 
 	mu         sync.Mutex
-	transports map[string]*http.Transport
+	transports map[string]*httpx.Transport
 }
 
 // Run onboards every tenant and returns their results in Tenants' order.
@@ -213,7 +212,7 @@ func (b *Batch) groups() [][]int {
 
 // transport is the shared transport for a tenant's TLS settings: one per
 // (ca_file, insecure_skip_verify), at most parallel connections per host.
-func (b *Batch) transport(in Values, parallel int) (*http.Transport, error) {
+func (b *Batch) transport(in Values, parallel int) (*httpx.Transport, error) {
 	key := in.Get(KeyCAFile) + "\x00" + in.Get(KeyInsecure)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -227,7 +226,7 @@ func (b *Batch) transport(in Values, parallel int) (*http.Transport, error) {
 		return nil, err
 	}
 	if b.transports == nil {
-		b.transports = map[string]*http.Transport{}
+		b.transports = map[string]*httpx.Transport{}
 	}
 	b.transports[key] = tr
 	return tr, nil

@@ -23,6 +23,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/redact"
@@ -73,7 +75,7 @@ type Options struct {
 	// own: clients sharing one (a batch of tenants) reuse its connections.
 	// CAFile, CAPEM and InsecureSkipVerify are then the transport's
 	// (NewTransport), not these.
-	Transport *http.Transport
+	Transport *Transport
 	// MaxConnsPerHost bounds the connections NewTransport's transport
 	// opens to one host (0: no bound).
 	MaxConnsPerHost int
@@ -131,11 +133,29 @@ func New(o Options) (*Client, error) {
 // attempted, HTTPS_PROXY/NO_PROXY honoured, certificates verified (TLS
 // 1.2+) against the system pool plus o's CAs, at most o.MaxConnsPerHost
 // connections per host. Share it through Options.Transport.
-func NewTransport(o Options) (*http.Transport, error) {
-	pool, err := rootPool(o.CAFile, o.CAPEM)
+func NewTransport(o Options) (*Transport, error) {
+	pems, err := extraCAs(o.CAFile, o.CAPEM)
 	if err != nil {
 		return nil, err
 	}
+	if pems == nil {
+		return &Transport{first: newHTTPTransport(o, nil)}, nil // nil RootCAs: the system pool
+	}
+	extra := x509.NewCertPool()
+	for _, p := range pems {
+		extra.AppendCertsFromPEM(p)
+	}
+	t := &Transport{first: newHTTPTransport(o, extra)}
+	if !o.InsecureSkipVerify {
+		t.wide = sync.OnceValue(func() *http.Transport {
+			t.wideBuilt.Store(true)
+			return newHTTPTransport(o, systemPlus(pems))
+		})
+	}
+	return t, nil
+}
+
+func newHTTPTransport(o Options, roots *x509.CertPool) *http.Transport {
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
@@ -151,34 +171,118 @@ func NewTransport(o Options) (*http.Transport, error) {
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig: &tls.Config{
 			MinVersion:         tls.VersionTLS12,
-			RootCAs:            pool,
+			RootCAs:            roots,
 			InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // explicit user choice, warned about by the caller
 		},
-	}, nil
+	}
 }
 
-// rootPool is the system pool plus the extra CAs.
-func rootPool(caFile string, caPEM []byte) (*x509.CertPool, error) {
-	if caFile == "" && len(caPEM) == 0 {
-		return nil, nil // nil RootCAs means the system pool
+// Transport is the http.RoundTripper of a Client. It trusts the system
+// pool plus the extra CAs (ca_file, CA data), exactly as one pool would,
+// but reads the system pool only when a server needs it: parsing it costs
+// more than the rest of a short run's start (≈150 certificates), and a
+// private-edition cluster's servers are usually signed by the ca_file
+// alone.
+//
+// How: every host is first verified against the extra CAs only. A host
+// whose certificate that refuses is verified again, on a second transport,
+// against the system pool plus the extra CAs, and stays on it. A
+// certificate the extra CAs accept is accepted by the union too, so what is
+// trusted is the union, no more and no less; the refused handshake sent
+// nothing of the request, so trying again is safe for any method. An error
+// from the second attempt is the one the caller sees, the same error a
+// single union pool gives.
+type Transport struct {
+	first *http.Transport
+	// wide builds the union's transport on first need; nil when there are
+	// no extra CAs (first then trusts the system pool itself) or when
+	// verification is off.
+	wide func() *http.Transport
+	// wideHosts holds the hosts ("host:port") that first refused.
+	wideHosts sync.Map
+	wideBuilt atomic.Bool
+}
+
+// RoundTrip sends req on the transport its host verifies with.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.wide == nil || req.URL.Scheme != "https" {
+		return t.first.RoundTrip(req)
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
+	host := canonicalHost(req.URL)
+	if _, ok := t.wideHosts.Load(host); ok {
+		return t.wide().RoundTrip(req)
 	}
+	resp, err := t.first.RoundTrip(req)
+	var ve *tls.CertificateVerificationError
+	if err == nil || !errors.As(err, &ve) {
+		return resp, err
+	}
+	again := req
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return nil, err // cannot happen for this package's requests: they carry bytes
+		}
+		body, berr := req.GetBody()
+		if berr != nil {
+			return nil, err
+		}
+		again = req.Clone(req.Context())
+		again.Body = body
+	}
+	t.wideHosts.Store(host, struct{}{})
+	return t.wide().RoundTrip(again)
+}
+
+// CloseIdleConnections closes the idle connections of both transports.
+func (t *Transport) CloseIdleConnections() {
+	t.first.CloseIdleConnections()
+	if t.wideBuilt.Load() {
+		t.wide().CloseIdleConnections()
+	}
+}
+
+// canonicalHost is "host:port" of u, the port made explicit.
+func canonicalHost(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// extraCAs reads the extra CAs, each source checked to hold a PEM
+// certificate; nil when there are none.
+func extraCAs(caFile string, caPEM []byte) ([][]byte, error) {
+	var out [][]byte
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
 			return nil, fmt.Errorf("read ca_file: %w: check the path", err)
 		}
-		if !pool.AppendCertsFromPEM(pem) {
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("ca_file %s holds no PEM certificate: give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)", caFile)
 		}
+		out = append(out, pem)
 	}
-	if len(caPEM) > 0 && !pool.AppendCertsFromPEM(caPEM) {
-		return nil, errors.New("the CA data holds no PEM certificate: give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)")
+	if len(caPEM) > 0 {
+		if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
+			return nil, errors.New("the CA data holds no PEM certificate: give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)")
+		}
+		out = append(out, caPEM)
 	}
-	return pool, nil
+	return out, nil
+}
+
+// systemPlus is the system pool plus the extra CAs.
+func systemPlus(pems [][]byte) *x509.CertPool {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, p := range pems {
+		pool.AppendCertsFromPEM(p)
+	}
+	return pool
 }
 
 // Redactor returns the redactor this client masks with, so that callers can

@@ -144,14 +144,14 @@ func (s Store) timeout() time.Duration {
 // ErrNotFound or ErrUnavailable.
 func (s Store) Get(ctx context.Context, account string) (string, error) {
 	return s.call(ctx, "read", account, "", func() (string, error) {
-		return keyring.Get(s.service(), account)
+		return osKeyring.get(s.service(), account)
 	})
 }
 
 // Set stores value for account, replacing any previous value.
 func (s Store) Set(ctx context.Context, account, value string) error {
 	_, err := s.call(ctx, "write", account, value, func() (string, error) {
-		return "", keyring.Set(s.service(), account, value)
+		return "", osKeyring.set(s.service(), account, value)
 	})
 	return err
 }
@@ -159,7 +159,7 @@ func (s Store) Set(ctx context.Context, account, value string) error {
 // Delete removes the entry for account; a missing entry is ErrNotFound.
 func (s Store) Delete(ctx context.Context, account string) error {
 	_, err := s.call(ctx, "delete", account, "", func() (string, error) {
-		return "", keyring.Delete(s.service(), account)
+		return "", osKeyring.delete(s.service(), account)
 	})
 	return err
 }

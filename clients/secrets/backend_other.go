@@ -1,0 +1,5 @@
+//go:build !linux
+
+package secrets
+
+var osKeyring backend = goKeyring{}
