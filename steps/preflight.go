@@ -25,6 +25,13 @@ type Check struct {
 	// or is not checked, this one is not checked either, so one cause is
 	// reported once.
 	After []string
+	// Gate names checks this one does not rely on to run, but whose
+	// failure makes its outcome moot: it runs alongside them, and its
+	// outcome is reported only once they have passed; otherwise it is
+	// reported as not checked, like After. A read-only network check
+	// gated on the keyring costs the run no time while the keyring is
+	// proven, and still tells one cause once when it is not.
+	Gate []string
 	// Local checks ask nothing of the network (the keyring); `run
 	// --no-preflight` keeps them.
 	Local bool
@@ -68,9 +75,10 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 			slices.ContainsFunc(s.Makes, func(o Output) bool { return o.Where == InKeyring })
 	})
 
-	// Nothing goes out before the keyring is proven: a run that could not
-	// keep a secret must not have asked anything yet, and its one cause is
-	// reported once (every other check says "not checked").
+	// Nothing is changed before the keyring is proven, and a keyring that
+	// cannot keep a secret is reported once (every other check says "not
+	// checked"). The read-only network checks run while it is proven
+	// (Gate); the checks that read the keyring wait for it (After).
 	keyring := []string{checkKeyring}
 	var cs []Check
 	ping := func(name, key string, f func(context.Context) error) {
@@ -78,7 +86,7 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 		if !used || e.In.Get(key) == "" {
 			return
 		}
-		cs = append(cs, Check{Name: name, Key: key, After: keyring, Run: func(ctx context.Context) (string, error) {
+		cs = append(cs, Check{Name: name, Key: key, Gate: keyring, Run: func(ctx context.Context) (string, error) {
 			return "reachable, certificate valid", f(ctx)
 		}})
 	}
@@ -98,7 +106,7 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 	ping("GWS URL reachable", KeyGWSURL, func(ctx context.Context) error { return pingURL(ctx, e, e.In.Get(KeyGWSURL)) })
 	ping("UCS URL reachable", KeyUCSURL, func(ctx context.Context) error { return pingURL(ctx, e, e.In.Get(KeyUCSURL)) })
 	if needs[KeyAdminPassword] && e.In.Get(KeyAuthURL) != "" {
-		cs = append(cs, Check{Name: checkOps, Key: KeyAdminPassword, After: []string{checkKeyring, checkAuth}, Run: func(ctx context.Context) (string, error) {
+		cs = append(cs, Check{Name: checkOps, Key: KeyAdminPassword, After: []string{checkAuth}, Gate: keyring, Run: func(ctx context.Context) (string, error) {
 			ccs, err := e.Auth.ContactCenters(ctx)
 			if err != nil {
 				return "", err
@@ -132,7 +140,7 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 		}})
 	}
 	if has(IDRegisterGWS) {
-		cs = append(cs, Check{Name: "Nexus database reachable", Key: KeyDBURL, After: keyring, Run: func(ctx context.Context) (string, error) {
+		cs = append(cs, Check{Name: "Nexus database reachable", Key: KeyDBURL, Gate: keyring, Run: func(ctx context.Context) (string, error) {
 			if e.In.Get(KeyDBURL) == "" {
 				return "no db_url: register-gws will print the SQL to run (manual)", nil
 			}
@@ -213,15 +221,36 @@ type CheckResult struct {
 func (r CheckResult) Failed() bool { return r.Err != "" }
 
 // RunChecks runs the checks side by side, each as soon as the checks it
-// relies on have passed, and reports each result to emit as it comes (emit
-// calls are serialised). It returns every result in list order.
+// relies on (After) have passed, and reports each result to emit as it is
+// final: once its gates (Gate) have passed too (emit calls are
+// serialised). It returns every result in list order.
 func RunChecks(ctx context.Context, e *Env, checks []Check, emit func(CheckResult)) []CheckResult {
+	// ran[i] closes when check i has run (or was skipped), its outcome in
+	// found[i]: what After waits for. done[i] closes when its result is
+	// final (its gates settled), in results[i]: what Gate waits for.
+	found := make([]CheckResult, len(checks))
 	results := make([]CheckResult, len(checks))
+	ran := make([]chan struct{}, len(checks))
 	done := make([]chan struct{}, len(checks))
 	byName := map[string]int{}
 	for i, c := range checks {
-		done[i] = make(chan struct{})
+		ran[i], done[i] = make(chan struct{}), make(chan struct{})
 		byName[c.Name] = i
+	}
+	// unmet is the first of deps whose result in rs (once wait says it
+	// is there) did not pass; "" when all did.
+	unmet := func(deps []string, wait []chan struct{}, rs []CheckResult) string {
+		for _, dep := range deps {
+			j, ok := byName[dep]
+			if !ok {
+				continue
+			}
+			<-wait[j]
+			if d := rs[j]; d.Failed() || d.NotChecked {
+				return dep
+			}
+		}
+		return ""
 	}
 	var emitMu sync.Mutex
 	var wg sync.WaitGroup
@@ -231,18 +260,9 @@ func RunChecks(ctx context.Context, e *Env, checks []Check, emit func(CheckResul
 			defer wg.Done()
 			defer close(done[i])
 			r := CheckResult{Index: i, Name: c.Name, Fix: c.Key}
-			for _, dep := range c.After {
-				j, ok := byName[dep]
-				if !ok {
-					continue
-				}
-				<-done[j]
-				if d := results[j]; d.Failed() || d.NotChecked {
-					r.NotChecked, r.Waits, r.Note = true, dep, "not checked: needs "+dep
-					break
-				}
-			}
-			if !r.NotChecked {
+			if dep := unmet(c.After, ran, found); dep != "" {
+				r.NotChecked, r.Waits, r.Note = true, dep, "not checked: needs "+dep
+			} else {
 				t0 := time.Now()
 				note, err := c.Run(ctx)
 				r.Duration = time.Since(t0)
@@ -258,6 +278,13 @@ func RunChecks(ctx context.Context, e *Env, checks []Check, emit func(CheckResul
 				default:
 					r.Note = e.Redactor.String(note)
 				}
+			}
+			found[i] = r
+			close(ran[i])
+			if gate := unmet(c.Gate, done, results); gate != "" {
+				// Moot: what it found is not reported, so the gate's
+				// failure stays the one cause.
+				r = CheckResult{Index: i, Name: c.Name, Fix: c.Key, NotChecked: true, Waits: gate, Note: "not checked: needs " + gate}
 			}
 			results[i] = r
 			if emit != nil {
