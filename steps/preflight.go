@@ -77,8 +77,9 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 
 	// Nothing is changed before the keyring is proven, and a keyring that
 	// cannot keep a secret is reported once (every other check says "not
-	// checked"). The read-only network checks run while it is proven
-	// (Gate); the checks that read the keyring wait for it (After).
+	// checked"). The other checks, all read-only, run while it is proven
+	// and are reported after it (Gate): a broken keyring fails their
+	// reads too, but only its own check tells why.
 	keyring := []string{checkKeyring}
 	var cs []Check
 	ping := func(name, key string, f func(context.Context) error) {
@@ -123,7 +124,7 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 		}})
 	}
 	if usesKeyring {
-		cs = append(cs, Check{Name: "Stored secrets the steps need", Key: FixKeyring, After: keyring, Local: true, Run: func(ctx context.Context) (string, error) {
+		cs = append(cs, Check{Name: "Stored secrets the steps need", Key: FixKeyring, Gate: keyring, Local: true, Run: func(ctx context.Context) (string, error) {
 			if ps := (Selection{Steps: active}).Preflight(ctx, e); len(ps) > 0 {
 				return "", ps
 			}
@@ -131,11 +132,11 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 		}})
 	}
 	if has(IDTenantToken) && e.In.Get(KeyAuthURL) != "" {
-		after := []string{checkKeyring, checkAuth}
+		after := []string{checkAuth}
 		if needs[KeyAdminPassword] {
 			after = append(after, checkOps)
 		}
-		cs = append(cs, Check{Name: "Tenant user can log in", Key: KeyTenantPass, After: after, Run: func(ctx context.Context) (string, error) {
+		cs = append(cs, Check{Name: "Tenant user can log in", Key: KeyTenantPass, After: after, Gate: keyring, Run: func(ctx context.Context) (string, error) {
 			return checkTenantLogin(ctx, e)
 		}})
 	}
