@@ -544,8 +544,20 @@ func (s *Sandbox) UCSServices() []map[string]any {
 	return out
 }
 
+// settle waits, at most a second, for the requests being answered to
+// finish: a request is logged when its answer is done, and a client that
+// gave up early (a body too large, a timeout) may be gone before the
+// sandbox has finished writing to it. Readers of the log wait for it, so a
+// test reading the log right after a run sees every request the run sent.
+func (s *Sandbox) settle() {
+	for deadline := time.Now().Add(time.Second); s.inflight.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Requests returns every request answered so far, oldest first.
 func (s *Sandbox) Requests() []RequestLog {
+	s.settle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
@@ -555,6 +567,7 @@ func (s *Sandbox) Requests() []RequestLog {
 // credential (each was answered 400), oldest first: a test asserts it is
 // empty to prove from the server's side that no URL held a secret.
 func (s *Sandbox) RequestsWithSecretInURL() []RequestLog {
+	s.settle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []RequestLog
@@ -569,6 +582,7 @@ func (s *Sandbox) RequestsWithSecretInURL() []RequestLog {
 // Count reports how many requests hit method and path; method "" or "*"
 // counts every method.
 func (s *Sandbox) Count(method, path string) int {
+	s.settle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
