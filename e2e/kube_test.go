@@ -29,8 +29,10 @@ import (
 type kubeWorld struct {
 	*world
 	admin kubernetes.Interface
-	ns    string
-	env   []string // the child's environment: the store, the kubeconfig, no D-Bus
+	// adminAPI is the tool's own client (kube.NewClient) for the admin.
+	adminAPI kube.API
+	ns       string
+	env      []string // the child's environment: the store, the kubeconfig, no D-Bus
 }
 
 func newKubeWorld(t *testing.T) *kubeWorld {
@@ -68,7 +70,15 @@ func newKubeWorld(t *testing.T) *kubeWorld {
 	if err := k.WriteKubeconfig(kubeconfig, k.ServiceAccountToken(t, ns, "nexus-onboard"), ns); err != nil {
 		t.Fatal(err)
 	}
-	return &kubeWorld{world: w, admin: admin, ns: ns, env: []string{
+	adminKubeconfig := filepath.Join(t.TempDir(), "admin-kubeconfig")
+	if err := k.WriteKubeconfig(adminKubeconfig, k.Config.BearerToken, ns); err != nil {
+		t.Fatal(err)
+	}
+	adminAPI, apiNS, err := kube.NewClient(adminKubeconfig)
+	if err != nil || apiNS != ns {
+		t.Fatalf("kube.NewClient(admin kubeconfig): namespace %q, %v", apiNS, err)
+	}
+	return &kubeWorld{world: w, admin: admin, adminAPI: adminAPI, ns: ns, env: []string{
 		"NEXUS_ONBOARD_SECRET_STORE=kubernetes",
 		"KUBECONFIG=" + kubeconfig,
 		// No Secret Service: the OS keyring must not be needed at all.
@@ -164,7 +174,7 @@ func TestKubernetesStoreRunDoctorRotateReset(t *testing.T) {
 	}
 
 	// Two runs of one contact center never overlap: a held Lease refuses.
-	states := kube.NewStateStore(k.admin, k.ns)
+	states := kube.NewStateStore(k.adminAPI, k.ns)
 	unlock, err := states.Lock(ctx, k.cc, "another-pod/1", time.Minute)
 	if err != nil {
 		t.Fatal(err)

@@ -74,7 +74,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -212,7 +211,7 @@ func WithNamespace(namespace string) Option {
 //
 // WithNamespace overrides the namespace in every case. The client re-reads
 // a service account token when the kubelet rotates it.
-func NewClient(kubeconfigPath string, opts ...Option) (kubernetes.Interface, string, error) {
+func NewClient(kubeconfigPath string, opts ...Option) (API, string, error) {
 	var o clientOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -227,11 +226,11 @@ func NewClient(kubeconfigPath string, opts ...Option) (kubernetes.Interface, str
 	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 		return nil, "", fmt.Errorf("namespace %q: %s", ns, strings.Join(errs, "; "))
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	api, err := NewForConfig(cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("Kubernetes client: %w", err)
 	}
-	return cs, ns, nil
+	return api, ns, nil
 }
 
 func config(kubeconfigPath string) (*rest.Config, string, error) {

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/nexus-onboard/nexus-onboard/testkit"
 	authenticationv1 "k8s.io/api/authentication/v1"
-	"k8s.io/client-go/kubernetes"
 )
 
 // One API server serves every test of the package (testkit.StartKube);
@@ -27,12 +27,21 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-// whoami returns the user the API server sees for client.
-func whoami(t *testing.T, client kubernetes.Interface) string {
+// whoami returns the user the API server sees for client (NewClient's),
+// from a SelfSubjectReview sent over its own REST client: its transport and
+// credentials.
+func whoami(t *testing.T, client API) string {
 	t.Helper()
-	r, err := client.AuthenticationV1().SelfSubjectReviews().Create(ctxFor(t), &authenticationv1.SelfSubjectReview{}, metav1CreateOptions)
+	raw, err := client.(*restAPI).core.Post().AbsPath("/apis/authentication.k8s.io/v1/selfsubjectreviews").
+		SetHeader("Content-Type", "application/json").
+		Body([]byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)).
+		Do(ctxFor(t)).Raw()
 	if err != nil {
 		t.Fatalf("SelfSubjectReview: %v", err)
+	}
+	var r authenticationv1.SelfSubjectReview
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("SelfSubjectReview: %v\n%s", err, raw)
 	}
 	return r.Status.UserInfo.Username
 }

@@ -52,7 +52,7 @@ func (s *StateStore) Lock(ctx context.Context, ccID, holder string, duration tim
 		secs = 1
 	}
 	l := &lease{
-		api:       s.client.CoordinationV1().Leases(s.namespace),
+		api:       s.client.Leases(s.namespace),
 		namespace: s.namespace,
 		name:      LeaseName(ccID),
 		ccID:      ccID,
@@ -84,12 +84,7 @@ func (s *StateStore) Lock(ctx context.Context, ccID, holder string, duration tim
 }
 
 type lease struct {
-	api interface {
-		Get(context.Context, string, metav1.GetOptions) (*coordinationv1.Lease, error)
-		Create(context.Context, *coordinationv1.Lease, metav1.CreateOptions) (*coordinationv1.Lease, error)
-		Update(context.Context, *coordinationv1.Lease, metav1.UpdateOptions) (*coordinationv1.Lease, error)
-		Delete(context.Context, string, metav1.DeleteOptions) error
-	}
+	api                           LeasesAPI
 	namespace, name, ccID, holder string
 	secs                          int32
 

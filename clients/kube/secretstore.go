@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 )
 
 // maxAttempts bounds the retries of a write that lost a race (Conflict,
@@ -51,14 +50,14 @@ func AccountOf(key string) (string, error) {
 // missing account (or Secret) is secrets.ErrNotFound. No error it returns
 // holds a value, and values go nowhere but the Secret's data.
 type SecretStore struct {
-	client    kubernetes.Interface
+	client    API
 	namespace string
 	ccID      string
 	name      string
 }
 
 // NewSecretStore returns the store of ccID's secrets in namespace.
-func NewSecretStore(client kubernetes.Interface, namespace, ccID string) (*SecretStore, error) {
+func NewSecretStore(client API, namespace, ccID string) (*SecretStore, error) {
 	if err := checkCCID(ccID); err != nil {
 		return nil, err
 	}
@@ -68,14 +67,7 @@ func NewSecretStore(client kubernetes.Interface, namespace, ccID string) (*Secre
 // Name is the Secret's name.
 func (s *SecretStore) Name() string { return s.name }
 
-func (s *SecretStore) api() secretsAPI { return s.client.CoreV1().Secrets(s.namespace) }
-
-type secretsAPI = interface {
-	Get(context.Context, string, metav1.GetOptions) (*corev1.Secret, error)
-	Create(context.Context, *corev1.Secret, metav1.CreateOptions) (*corev1.Secret, error)
-	Update(context.Context, *corev1.Secret, metav1.UpdateOptions) (*corev1.Secret, error)
-	Delete(context.Context, string, metav1.DeleteOptions) error
-}
+func (s *SecretStore) api() SecretsAPI { return s.client.Secrets(s.namespace) }
 
 // get returns the Secret, nil when absent, or ErrForeign.
 func (s *SecretStore) get(ctx context.Context) (*corev1.Secret, error) {

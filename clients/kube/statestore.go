@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 )
 
 // ErrConflict means the state changed in Kubernetes since this store read
@@ -25,7 +24,7 @@ var ErrConflict = errors.New("the state of the contact center changed since this
 // last loaded or saved, and fails with ErrConflict if another writer got
 // there first. It is safe for concurrent use.
 type StateStore struct {
-	client    kubernetes.Interface
+	client    API
 	namespace string
 
 	mu sync.Mutex
@@ -35,7 +34,7 @@ type StateStore struct {
 }
 
 // NewStateStore returns the state store of namespace.
-func NewStateStore(client kubernetes.Interface, namespace string) *StateStore {
+func NewStateStore(client API, namespace string) *StateStore {
 	return &StateStore{client: client, namespace: namespace, seen: map[string]string{}}
 }
 
@@ -54,7 +53,7 @@ func (s *StateStore) seenRV(ccID string) (string, bool) {
 
 func (s *StateStore) get(ctx context.Context, ccID string) (*corev1.ConfigMap, error) {
 	name := StateName(ccID)
-	cm, err := s.client.CoreV1().ConfigMaps(s.namespace).Get(ctx, name, metav1.GetOptions{})
+	cm, err := s.client.ConfigMaps(s.namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -97,7 +96,7 @@ func (s *StateStore) Save(ctx context.Context, ccID string, data []byte) error {
 		return errors.New("state is not UTF-8 text: a ConfigMap's data holds text")
 	}
 	name := StateName(ccID)
-	api := s.client.CoreV1().ConfigMaps(s.namespace)
+	api := s.client.ConfigMaps(s.namespace)
 	rv, seen := s.seenRV(ccID)
 	if !seen { // never read: write over whatever is there now
 		cm, err := s.get(ctx, ccID)
@@ -157,7 +156,7 @@ func (s *StateStore) Delete(ctx context.Context, ccID string) error {
 		return err
 	}
 	if cm != nil {
-		err = s.client.CoreV1().ConfigMaps(s.namespace).Delete(ctx, cm.Name, metav1.DeleteOptions{
+		err = s.client.ConfigMaps(s.namespace).Delete(ctx, cm.Name, metav1.DeleteOptions{
 			Preconditions: &metav1.Preconditions{UID: &cm.UID},
 		})
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -170,7 +169,7 @@ func (s *StateStore) Delete(ctx context.Context, ccID string) error {
 
 // List returns the contact centers that have a state, sorted.
 func (s *StateStore) List(ctx context.Context) ([]string, error) {
-	list, err := s.client.CoreV1().ConfigMaps(s.namespace).List(ctx, metav1.ListOptions{
+	list, err := s.client.ConfigMaps(s.namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: LabelManagedBy + "=" + ManagedBy + "," + LabelComponent + "=state",
 	})
 	if err != nil {

@@ -23,8 +23,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-var metav1CreateOptions = metav1.CreateOptions{}
-
 func splitHostPort(rawURL string) (host, port string, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -45,7 +43,7 @@ func TestSecretStoreRoundTrip(t *testing.T) {
 	k := testkit.StartKube(t)
 	ns := k.Namespace(t)
 	ctx := ctxFor(t)
-	s, err := NewSecretStore(k.Client, ns, strings.ToUpper(ccID))
+	s, err := NewSecretStore(adminAPI(t, k), ns, strings.ToUpper(ccID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +127,7 @@ func TestSecretStoreProbe(t *testing.T) {
 	k := testkit.StartKube(t)
 	ns := k.Namespace(t)
 	ctx := ctxFor(t)
-	s, _ := NewSecretStore(k.Client, ns, ccID)
+	s, _ := NewSecretStore(adminAPI(t, k), ns, ccID)
 	// Absent: the probe creates the Secret and deletes it again.
 	if err := s.Probe(ctx); err != nil {
 		t.Fatalf("Probe with no Secret: %v", err)
@@ -159,7 +157,7 @@ func TestSecretStoreConcurrentSets(t *testing.T) {
 	k := testkit.StartKube(t)
 	ns := k.Namespace(t)
 	ctx := ctxFor(t)
-	s, _ := NewSecretStore(k.Client, ns, ccID)
+	s, _ := NewSecretStore(adminAPI(t, k), ns, ccID)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
@@ -184,7 +182,7 @@ func TestSecretValuesStayInSecretData(t *testing.T) {
 	k := testkit.StartKube(t)
 	ns := k.Namespace(t)
 	ctx := ctxFor(t)
-	s, _ := NewSecretStore(k.Client, ns, ccID)
+	s, _ := NewSecretStore(adminAPI(t, k), ns, ccID)
 	const value = "sentinel-7f3a9c-secret-value"
 	if err := s.Set(ctx, clientAccount, value); err != nil {
 		t.Fatal(err)
@@ -195,7 +193,7 @@ func TestSecretValuesStayInSecretData(t *testing.T) {
 	if err := s.Probe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	state := NewStateStore(k.Client, ns)
+	state := NewStateStore(adminAPI(t, k), ns)
 	if err := state.Save(ctx, ccID, []byte(`{"cc_id":"`+ccID+`"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +202,7 @@ func TestSecretValuesStayInSecretData(t *testing.T) {
 	if err := s.Set(ctx, strings.Repeat("x", 200), value); err != nil {
 		errTexts = append(errTexts, err.Error())
 	}
-	foreign, _ := NewSecretStore(k.Client, ns, "someone-else")
+	foreign, _ := NewSecretStore(adminAPI(t, k), ns, "someone-else")
 	k.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: foreign.Name()}}, metav1.CreateOptions{})
 	if err := foreign.Set(ctx, apiKeyAccount, value); err != nil {
 		errTexts = append(errTexts, err.Error())
@@ -263,8 +261,8 @@ func TestForeignObjectsAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, _ := NewSecretStore(k.Client, ns, ccID)
-	state := NewStateStore(k.Client, ns)
+	s, _ := NewSecretStore(adminAPI(t, k), ns, ccID)
+	state := NewStateStore(adminAPI(t, k), ns)
 	_, err := s.Get(ctx, apiKeyAccount)
 	errs := map[string]error{
 		"Secret Get":    err,
@@ -296,7 +294,7 @@ func TestStateStore(t *testing.T) {
 	k := testkit.StartKube(t)
 	ns := k.Namespace(t)
 	ctx := ctxFor(t)
-	s := NewStateStore(k.Client, ns)
+	s := NewStateStore(adminAPI(t, k), ns)
 	if _, found, err := s.Load(ctx, ccID); err != nil || found {
 		t.Fatalf("Load of nothing: found=%v, %v", found, err)
 	}
@@ -307,7 +305,7 @@ func TestStateStore(t *testing.T) {
 		t.Fatalf("second Save: %v", err)
 	}
 	other := "1a2b3c4d-0000-4000-8000-000000000001"
-	if err := NewStateStore(k.Client, ns).Save(ctx, other, []byte(`{}`)); err != nil {
+	if err := NewStateStore(adminAPI(t, k), ns).Save(ctx, other, []byte(`{}`)); err != nil {
 		t.Fatalf("Save without Load: %v", err)
 	}
 	data, found, err := s.Load(ctx, strings.ToUpper(ccID))
@@ -327,7 +325,7 @@ func TestStateStore(t *testing.T) {
 	}
 
 	// Optimistic concurrency: a store whose view is stale does not write.
-	a, b := NewStateStore(k.Client, ns), NewStateStore(k.Client, ns)
+	a, b := NewStateStore(adminAPI(t, k), ns), NewStateStore(adminAPI(t, k), ns)
 	a.Load(ctx, ccID)
 	b.Load(ctx, ccID)
 	if err := a.Save(ctx, ccID, []byte(`{"by":"a"}`)); err != nil {
@@ -365,7 +363,7 @@ func TestLock(t *testing.T) {
 	k := testkit.StartKube(t)
 	ns := k.Namespace(t)
 	ctx := ctxFor(t)
-	s := NewStateStore(k.Client, ns)
+	s := NewStateStore(adminAPI(t, k), ns)
 	leases := k.Client.CoordinationV1().Leases(ns)
 
 	t.Run("second holder refused, renewal keeps it, unlock releases", func(t *testing.T) {
@@ -409,7 +407,7 @@ func TestLock(t *testing.T) {
 
 	t.Run("a dead holder's lease expires and is taken over", func(t *testing.T) {
 		// A run that took the lock and died: no renewal, no release.
-		dead := &lease{api: leases, namespace: ns, name: LeaseName(ccID), ccID: ccID, holder: "dead-run", secs: 1}
+		dead := &lease{api: adminAPI(t, k).Leases(ns), namespace: ns, name: LeaseName(ccID), ccID: ccID, holder: "dead-run", secs: 1}
 		if err := dead.acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -472,7 +470,7 @@ var roleRules = []rbacv1.PolicyRule{
 // everything does all the package does, as a run would: probe, keep and
 // forget secrets, save, list and delete state, take a lock over and give it
 // back.
-func everything(t *testing.T, admin, client kubernetes.Interface, ns string) error {
+func everything(t *testing.T, admin kubernetes.Interface, client API, ns string) error {
 	ctx := ctxFor(t)
 	s, _ := NewSecretStore(client, ns, ccID)
 	if err := s.Probe(ctx); err != nil {
@@ -580,9 +578,10 @@ func TestLeastPrivilegeRole(t *testing.T) {
 	}
 }
 
-// boundClient returns a client for a fresh service account in ns bound to
-// a Role of rules, once the API server's RBAC cache has the binding.
-func boundClient(t *testing.T, k *testkit.Kube, ns string, rules []rbacv1.PolicyRule) kubernetes.Interface {
+// boundClient returns the API (NewForConfig) for a fresh service account
+// in ns bound to a Role of rules, once the API server's RBAC cache has the
+// binding.
+func boundClient(t *testing.T, k *testkit.Kube, ns string, rules []rbacv1.PolicyRule) API {
 	t.Helper()
 	ctx := ctxFor(t)
 	rbac := k.Client.RbacV1()
@@ -596,7 +595,8 @@ func boundClient(t *testing.T, k *testkit.Kube, ns string, rules []rbacv1.Policy
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	client, err := kubernetes.NewForConfig(k.ConfigFor(k.ServiceAccountToken(t, ns, "nexus-onboard")))
+	cfg := k.ConfigFor(k.ServiceAccountToken(t, ns, "nexus-onboard"))
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,7 +610,7 @@ func boundClient(t *testing.T, k *testkit.Kube, ns string, rules []rbacv1.Policy
 			}},
 		}, metav1.CreateOptions{})
 		if err == nil && r.Status.Allowed {
-			return client
+			return apiFor(t, cfg)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the Role binding never took effect: %v", err)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/nexus-onboard/nexus-onboard/clients/kube"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
@@ -92,7 +90,7 @@ func envSecretName(account string) string {
 // (and its pending rotation) in the environment's.
 type kubeKeyring struct {
 	cc        *kube.SecretStore
-	client    kubernetes.Interface
+	client    kube.API
 	ns        string
 	envStores map[string]*kube.SecretStore
 }
