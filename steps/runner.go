@@ -258,9 +258,9 @@ func (r *Runner) attachLocked() error {
 		return err
 	}
 	r.state, r.unlock = st, unlock
-	if len(st.Steps) > 0 {
-		r.synced = st.durable() // as on disk: a step that changes none of it waits for the last save
-	}
+	// As on disk (a new state: nothing a crash must keep yet): a step
+	// that changes none of it waits for the last save.
+	r.synced = st.durable()
 	r.Env.UseState(st)
 	return nil
 }

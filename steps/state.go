@@ -209,9 +209,11 @@ func (s Store) Save(st *State) error {
 		return err
 	}
 	if s.Last() == strings.ToLower(st.CCID) {
-		return nil // saves happen after every step: skip the second fsync
+		return nil
 	}
-	return writeAtomic(filepath.Join(s.Dir, "last"), []byte(strings.ToLower(st.CCID)+"\n"))
+	// A hint, not a record: a crash may lose it (Last then says ""), so
+	// it costs no fsync.
+	return writeFile(filepath.Join(s.Dir, "last"), []byte(strings.ToLower(st.CCID)+"\n"), false)
 }
 
 // CheckRoom reports, without writing, why the state of st could not be
@@ -254,7 +256,13 @@ func (s Store) Delete(ccID string) error {
 	return err
 }
 
-func writeAtomic(path string, data []byte) error {
+// writeAtomic replaces path with data durably: a crash leaves the old
+// file or the new one, whole.
+func writeAtomic(path string, data []byte) error { return writeFile(path, data, true) }
+
+// writeFile replaces path with data through a temp file and a rename,
+// synced to disk first when durable.
+func writeFile(path string, data []byte, durable bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
@@ -264,9 +272,11 @@ func writeAtomic(path string, data []byte) error {
 		tmp.Close()
 		return fmt.Errorf("write state %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write state %s: %w", path, err)
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("write state %s: %w", path, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write state %s: %w", path, err)
