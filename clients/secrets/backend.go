@@ -19,3 +19,15 @@ func (goKeyring) set(service, account, value string) error {
 	return keyring.Set(service, account, value)
 }
 func (goKeyring) delete(service, account string) error { return keyring.Delete(service, account) }
+
+// Warm starts connecting to the OS keyring in the background, so that the
+// first keyring call of a command finds its session ready: a headless run
+// calls it before it reads its configuration. It changes nothing in the
+// keyring, and it never starts a session bus of its own: without
+// DBUS_SESSION_BUS_ADDRESS (Linux) it does nothing, as it does on other
+// systems, whose keyrings need no session.
+func Warm() {
+	if w, ok := osKeyring.(interface{ warm() }); ok {
+		w.warm()
+	}
+}

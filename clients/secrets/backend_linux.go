@@ -4,6 +4,7 @@ package secrets
 
 import (
 	"fmt"
+	"os"
 	"sync"
 
 	dbus "github.com/godbus/dbus/v5"
@@ -59,6 +60,14 @@ func (s *secretService) open() (*ssSession, error) {
 	}
 	s.cur = &ssSession{svc: svc, session: session, collection: collection}
 	return s.cur, nil
+}
+
+// warm opens the session in the background when a session bus is named.
+func (s *secretService) warm() {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return
+	}
+	go func() { _, _ = s.open() }()
 }
 
 // drop forgets x if it is still the kept session.

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
 	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
@@ -111,6 +112,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 // batchRun onboards the manifest's tenants.
 func batchRun(ctx context.Context, opts *batchOptions, file string) error {
+	secrets.Warm() // while the configuration is read
 	a := opts.app
 	if opts.output != "text" && opts.output != "json" {
 		return app.Usage("--output must be text or json (got %q)", opts.output)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
 	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
@@ -48,6 +49,7 @@ Exit codes: 0 everything consistent, 3 drift found, 1 a check could not run,
 
 // doctorRun checks every step against the live services.
 func doctorRun(ctx context.Context, opts *doctorOptions) error {
+	secrets.Warm() // while the configuration is read
 	a := opts.app
 	if opts.output != "text" && opts.output != "json" {
 		return app.Usage("--output must be text or json (got %q)", opts.output)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
 	"github.com/nexus-onboard/nexus-onboard/ui/app"
 )
@@ -52,6 +53,7 @@ interrupted (run rotate again to finish).`,
 
 // rotateRun rotates the client secret, or finishes a rotation in flight.
 func rotateRun(ctx context.Context, opts *rotateOptions) error {
+	secrets.Warm() // while the configuration is read
 	a := opts.app
 	p, err := a.prepare(&opts.common, steps.RotationSteps(nil), nil, steps.Options{}, allChecks)
 	if err != nil {
