@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/testkit"
 	"github.com/zalando/go-keyring"
@@ -125,5 +126,42 @@ func BenchmarkGoKeyringGet(b *testing.B) {
 		if _, err := keyring.Get("nexus-onboard-bench", "bench-get"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Warm opens the kept session in the background when a session bus is
+// named, and does nothing (no bus of its own) when none is.
+func TestWarmOpensTheSessionOnlyOnANamedBus(t *testing.T) {
+	testkit.RequireKeyring(t)
+	kept := osKeyring.(*secretService)
+	forget := func() {
+		kept.mu.Lock()
+		defer kept.mu.Unlock()
+		if kept.cur != nil {
+			_ = kept.cur.svc.Close(kept.cur.session)
+			kept.cur = nil
+		}
+	}
+	isOpen := func() bool {
+		kept.mu.Lock()
+		defer kept.mu.Unlock()
+		return kept.cur != nil
+	}
+	forget()
+	Warm()
+	deadline := time.Now().Add(5 * time.Second)
+	for !isOpen() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if !isOpen() {
+		t.Fatal("Warm did not open a session on the session bus")
+	}
+
+	forget()
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	Warm()
+	time.Sleep(100 * time.Millisecond)
+	if isOpen() {
+		t.Fatal("Warm opened a session without a named session bus")
 	}
 }
