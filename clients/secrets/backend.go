@@ -1,6 +1,11 @@
 package secrets
 
-import "github.com/zalando/go-keyring"
+import (
+	"context"
+	"sync"
+
+	"github.com/zalando/go-keyring"
+)
 
 // backend is the OS keyring under Store: go-keyring's functions, except on
 // Linux (backend_linux.go), where one Secret Service session serves every
@@ -21,13 +26,71 @@ func (goKeyring) set(service, account, value string) error {
 func (goKeyring) delete(service, account string) error { return keyring.Delete(service, account) }
 
 // Warm starts connecting to the OS keyring in the background, so that the
-// first keyring call of a command finds its session ready: a headless run
-// calls it before it reads its configuration. It changes nothing in the
-// keyring, and it never starts a session bus of its own: without
+// first keyring call of a command finds its session ready: a headless
+// command calls it before it reads its configuration. It changes nothing
+// in the keyring, and it never starts a session bus of its own: without
 // DBUS_SESSION_BUS_ADDRESS (Linux) it does nothing, as it does on other
 // systems, whose keyrings need no session.
 func Warm() {
-	if w, ok := osKeyring.(interface{ warm() }); ok {
+	if w, ok := osKeyring.(warmer); ok && w.warmable() {
 		w.warm()
+	}
+}
+
+type warmer interface {
+	warmable() bool
+	warm()
+}
+
+// ahead is the probe ProbeAhead started: the next Probe of the OS keyring
+// under the default service and timeout takes its outcome.
+var ahead struct {
+	mu   sync.Mutex
+	done chan struct{} // closed when err is set; nil when none is pending
+	err  error
+}
+
+// ProbeAhead starts, in the background, the Probe that a command which
+// keeps secrets makes first (a headless run calls it before it reads its
+// configuration): the write, read and delete of a probe entry then overlap
+// the command's start instead of delaying its first request. Where Warm
+// would do nothing, so does ProbeAhead. A probe leaves nothing behind
+// either way; the next Probe of Store{} waits for this one's outcome
+// instead of probing again (once: a later Probe probes anew).
+func ProbeAhead() {
+	w, ok := osKeyring.(warmer)
+	if !ok || !w.warmable() {
+		return
+	}
+	ahead.mu.Lock()
+	defer ahead.mu.Unlock()
+	if ahead.done != nil {
+		return
+	}
+	done := make(chan struct{})
+	ahead.done = done
+	go func() {
+		err := Store{}.probe(context.Background())
+		ahead.mu.Lock()
+		ahead.err = err
+		ahead.mu.Unlock()
+		close(done)
+	}()
+}
+
+// takeAhead returns the pending early probe (its done channel and a
+// reader of its outcome) and forgets it; nil when there is none.
+func takeAhead() (<-chan struct{}, func() error) {
+	ahead.mu.Lock()
+	defer ahead.mu.Unlock()
+	done := ahead.done
+	if done == nil {
+		return nil, nil
+	}
+	ahead.done = nil
+	return done, func() error {
+		ahead.mu.Lock()
+		defer ahead.mu.Unlock()
+		return ahead.err
 	}
 }

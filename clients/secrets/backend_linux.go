@@ -62,13 +62,11 @@ func (s *secretService) open() (*ssSession, error) {
 	return s.cur, nil
 }
 
-// warm opens the session in the background when a session bus is named.
-func (s *secretService) warm() {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		return
-	}
-	go func() { _, _ = s.open() }()
-}
+// warmable: a session bus is named, so connecting starts none.
+func (s *secretService) warmable() bool { return os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" }
+
+// warm opens the session in the background.
+func (s *secretService) warm() { go func() { _, _ = s.open() }() }
 
 // drop forgets x if it is still the kept session.
 func (s *secretService) drop(x *ssSession) {

@@ -165,3 +165,34 @@ func TestWarmOpensTheSessionOnlyOnANamedBus(t *testing.T) {
 		t.Fatal("Warm opened a session without a named session bus")
 	}
 }
+
+// ProbeAhead's probe is the one the zero Store's next Probe reports; the
+// Probe after that probes anew.
+func TestProbeAheadIsTakenByTheNextProbe(t *testing.T) {
+	testkit.RequireKeyring(t)
+	ProbeAhead()
+	ahead.mu.Lock()
+	pending := ahead.done != nil
+	ahead.mu.Unlock()
+	if !pending {
+		t.Fatal("ProbeAhead started no probe on a named session bus")
+	}
+	if err := (Store{}).Probe(context.Background()); err != nil {
+		t.Fatalf("Probe after ProbeAhead: %v", err)
+	}
+	if done, _ := takeAhead(); done != nil {
+		t.Fatal("the early probe is still pending after Probe took it")
+	}
+	if err := (Store{}).Probe(context.Background()); err != nil {
+		t.Fatalf("a second Probe: %v", err)
+	}
+	// (That a probe leaves nothing behind is TestProbe's: the early one
+	// is the same probe, under the service other packages' tests share.)
+
+	// Without a named bus it starts nothing, and Probe probes itself.
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	ProbeAhead()
+	if done, _ := takeAhead(); done != nil {
+		t.Fatal("ProbeAhead started a probe without a named session bus")
+	}
+}

@@ -112,7 +112,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 // batchRun onboards the manifest's tenants.
 func batchRun(ctx context.Context, opts *batchOptions, file string) error {
-	secrets.Warm() // while the configuration is read
+	secrets.ProbeAhead() // the keyring check, while the configuration is read
 	a := opts.app
 	if opts.output != "text" && opts.output != "json" {
 		return app.Usage("--output must be text or json (got %q)", opts.output)

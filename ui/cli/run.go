@@ -63,7 +63,7 @@ preflight error (nothing was changed), 130 interrupted.`,
 // runRun validates the inputs, proves the preflight checks, runs the
 // selected steps and tells what they did.
 func runRun(ctx context.Context, opts *runOptions) error {
-	secrets.Warm() // while the configuration is read
+	secrets.ProbeAhead() // the keyring check, while the configuration is read
 	a := opts.app
 	if opts.output != "text" && opts.output != "json" {
 		return app.Usage("--output must be text or json (got %q)", opts.output)
