@@ -2,11 +2,15 @@ package steps
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/gws"
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 )
 
@@ -90,6 +94,49 @@ type Batch struct {
 
 	mu         sync.Mutex
 	transports map[string]*httpx.Transport
+	ccLists    map[string]*ccList
+}
+
+// ccList is the contact centers of one environment as its ops credentials
+// see them, read once for every tenant of a batch: GWS answers with all of
+// them, so a GET per tenant would make a batch's work grow with the square
+// of its size. A failed read is not kept: the next tenant (or a retry)
+// reads again.
+type ccList struct {
+	mu  sync.Mutex
+	ccs []gws.ContactCenter
+	ok  bool
+}
+
+func (l *ccList) get(ctx context.Context, e *Env) ([]gws.ContactCenter, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ok {
+		return l.ccs, nil
+	}
+	ccs, err := e.Auth.ContactCenters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.ccs, l.ok = ccs, true
+	return ccs, nil
+}
+
+// contactCenters is the shared list for a tenant's Auth and credentials.
+func (b *Batch) contactCenters(in Values) *ccList {
+	sum := sha256.Sum256([]byte(in.Get(KeyAdminPassword)))
+	key := strings.Join([]string{in.Get(KeyAuthURL), in.Get(KeyAdminUser), hex.EncodeToString(sum[:]), in.Get(KeyCAFile), in.Get(KeyInsecure)}, "\x00")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ccLists == nil {
+		b.ccLists = map[string]*ccList{}
+	}
+	l, ok := b.ccLists[key]
+	if !ok {
+		l = &ccList{}
+		b.ccLists[key] = l
+	}
+	return l
 }
 
 // Run onboards every tenant and returns their results in Tenants' order.
@@ -256,6 +303,7 @@ func (b *Batch) runTenant(ctx context.Context, t BatchTenant, parallel int) Batc
 	}
 	opts := b.Options
 	opts.HTTP.Transport = tr
+	opts.ContactCenters = b.contactCenters(t.Values).get
 	if opts.Invocation.Config == "" {
 		// A suggested command names the tenant's (non-secret) inputs.
 		opts.Invocation.Flags = t.Values.NonSecret()

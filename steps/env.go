@@ -35,7 +35,11 @@ type Options struct {
 	Reveal       bool          // show the Nexus API key in designer-env output
 	HTTP         httpx.Options // transport tuning; CA, TLS and redactor are filled from inputs
 	Keyring      Keyring       // nil: the OS keyring
-	Warn         func(string)  // where warnings go (nil: dropped)
+	// ContactCenters, when set, answers for the GET of the contact centers
+	// (Env.ContactCenters): a batch reads the list once for every tenant
+	// of an environment.
+	ContactCenters func(ctx context.Context, e *Env) ([]gws.ContactCenter, error)
+	Warn           func(string) // where warnings go (nil: dropped)
 	// Invocation is how the user started the tool: the commands it
 	// suggests repeat its config file and state dir, so they run as printed.
 	Invocation Invocation
@@ -195,6 +199,15 @@ func KeyringAccount(in Values, name string) string {
 		return secrets.Account(in.Get(KeyCCID), secrets.NexusAPIKey)
 	}
 	return ""
+}
+
+// ContactCenters lists the contact centers the ops credentials see: a GET,
+// or Options.ContactCenters' answer when set.
+func (e *Env) ContactCenters(ctx context.Context) ([]gws.ContactCenter, error) {
+	if f := e.Opts.ContactCenters; f != nil {
+		return f(ctx, e)
+	}
+	return e.Auth.ContactCenters(ctx)
 }
 
 // Output returns an output made earlier in this run, or, for outputs kept in

@@ -108,7 +108,7 @@ func PreflightChecks(e *Env, sel Selection) []Check {
 	ping("UCS URL reachable", KeyUCSURL, func(ctx context.Context) error { return pingURL(ctx, e, e.In.Get(KeyUCSURL)) })
 	if needs[KeyAdminPassword] && e.In.Get(KeyAuthURL) != "" {
 		cs = append(cs, Check{Name: checkOps, Key: KeyAdminPassword, After: []string{checkAuth}, Gate: keyring, Run: func(ctx context.Context) (string, error) {
-			ccs, err := e.Auth.ContactCenters(ctx)
+			ccs, err := e.ContactCenters(ctx)
 			if err != nil {
 				return "", err
 			}
@@ -332,7 +332,7 @@ func pingURL(ctx context.Context, e *Env, base string) error {
 // DiscoverContactCenters lists the contact centers the ops credentials see,
 // for the wizard's picker.
 func DiscoverContactCenters(ctx context.Context, e *Env) ([]gws.ContactCenter, error) {
-	ccs, err := e.Auth.ContactCenters(ctx)
+	ccs, err := e.ContactCenters(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func checkContactCenter(ctx context.Context, e *Env) (Observed[none], error) {
 	if e.CCID() == "" {
 		return Observed[none]{}, nil
 	}
-	ccs, err := e.Auth.ContactCenters(ctx)
+	ccs, err := e.ContactCenters(ctx)
 	if err != nil {
 		return Observed[none]{}, err
 	}
@@ -50,7 +50,7 @@ func checkContactCenter(ctx context.Context, e *Env) (Observed[none], error) {
 }
 
 func runContactCenter(ctx context.Context, e *Env, _ none) (Result, error) {
-	ccs, err := e.Auth.ContactCenters(ctx)
+	ccs, err := e.ContactCenters(ctx)
 	if err != nil {
 		return Result{}, err
 	}

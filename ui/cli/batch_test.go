@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/nexus-onboard/nexus-onboard/clients/gws"
 	"github.com/nexus-onboard/nexus-onboard/clients/httpx"
 	"github.com/nexus-onboard/nexus-onboard/clients/sandbox"
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
@@ -166,6 +167,11 @@ func TestBatchOnboardsEveryTenantOnce(t *testing.T) {
 	}
 	if n := w.sb.Count("POST", "/auth/v3/ops/clients"); n != 1 {
 		t.Errorf("%d client creations sent, want 1", n)
+	}
+	// GWS answers with every contact center: the batch reads the list once
+	// for all its tenants, not once each.
+	if n := w.sb.Count("GET", gws.ContactCentersPath); n != 1 {
+		t.Errorf("%d reads of the contact centers for 8 tenants of one environment, want 1", n)
 	}
 	w.assertOnce(t)
 	// Text output: a line per tenant and the summary; nothing redone.
