@@ -42,12 +42,18 @@ type warmer interface {
 	warm()
 }
 
-// ahead is the probe ProbeAhead started: the next Probe of the OS keyring
-// under the default service and timeout takes its outcome.
-var ahead struct {
-	mu   sync.Mutex
-	done chan struct{} // closed when err is set; nil when none is pending
+// earlyProbe is a probe started by ProbeAhead; err is set before done
+// closes.
+type earlyProbe struct {
+	done chan struct{}
 	err  error
+}
+
+// ahead holds the pending early probe: the next Probe of the OS keyring
+// under the default service and timeout takes it.
+var ahead struct {
+	mu      sync.Mutex
+	pending *earlyProbe
 }
 
 // ProbeAhead starts, in the background, the Probe that a command which
@@ -64,33 +70,23 @@ func ProbeAhead() {
 	}
 	ahead.mu.Lock()
 	defer ahead.mu.Unlock()
-	if ahead.done != nil {
+	if ahead.pending != nil {
 		return
 	}
-	done := make(chan struct{})
-	ahead.done = done
+	p := &earlyProbe{done: make(chan struct{})}
+	ahead.pending = p
 	go func() {
-		err := Store{}.probe(context.Background())
-		ahead.mu.Lock()
-		ahead.err = err
-		ahead.mu.Unlock()
-		close(done)
+		p.err = Store{}.probe(context.Background())
+		close(p.done)
 	}()
 }
 
-// takeAhead returns the pending early probe (its done channel and a
-// reader of its outcome) and forgets it; nil when there is none.
-func takeAhead() (<-chan struct{}, func() error) {
+// takeAhead returns the pending early probe and forgets it; nil when there
+// is none.
+func takeAhead() *earlyProbe {
 	ahead.mu.Lock()
 	defer ahead.mu.Unlock()
-	done := ahead.done
-	if done == nil {
-		return nil, nil
-	}
-	ahead.done = nil
-	return done, func() error {
-		ahead.mu.Lock()
-		defer ahead.mu.Unlock()
-		return ahead.err
-	}
+	p := ahead.pending
+	ahead.pending = nil
+	return p
 }

@@ -71,9 +71,14 @@ func (s *secretService) warm() { go func() { _, _ = s.open() }() }
 // drop forgets x if it is still the kept session.
 func (s *secretService) drop(x *ssSession) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cur == x {
+	kept := s.cur == x
+	if kept {
 		s.cur = nil
+	}
+	s.mu.Unlock()
+	if kept {
+		// Outside the lock: a daemon that no longer answers holds this
+		// call, not every other caller's next session.
 		_ = x.svc.Close(x.session)
 	}
 }

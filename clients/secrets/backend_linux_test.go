@@ -172,7 +172,7 @@ func TestProbeAheadIsTakenByTheNextProbe(t *testing.T) {
 	testkit.RequireKeyring(t)
 	ProbeAhead()
 	ahead.mu.Lock()
-	pending := ahead.done != nil
+	pending := ahead.pending != nil
 	ahead.mu.Unlock()
 	if !pending {
 		t.Fatal("ProbeAhead started no probe on a named session bus")
@@ -180,7 +180,7 @@ func TestProbeAheadIsTakenByTheNextProbe(t *testing.T) {
 	if err := (Store{}).Probe(context.Background()); err != nil {
 		t.Fatalf("Probe after ProbeAhead: %v", err)
 	}
-	if done, _ := takeAhead(); done != nil {
+	if takeAhead() != nil {
 		t.Fatal("the early probe is still pending after Probe took it")
 	}
 	if err := (Store{}).Probe(context.Background()); err != nil {
@@ -192,7 +192,7 @@ func TestProbeAheadIsTakenByTheNextProbe(t *testing.T) {
 	// Without a named bus it starts nothing, and Probe probes itself.
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	ProbeAhead()
-	if done, _ := takeAhead(); done != nil {
+	if takeAhead() != nil {
 		t.Fatal("ProbeAhead started a probe without a named session bus")
 	}
 }

@@ -169,10 +169,10 @@ func (s Store) Delete(ctx context.Context, account string) error {
 // first Probe takes the outcome of ProbeAhead's, when one was started.
 func (s Store) Probe(ctx context.Context) error {
 	if s == (Store{}) {
-		if done, outcome := takeAhead(); done != nil {
+		if p := takeAhead(); p != nil {
 			select {
-			case <-done:
-				return outcome()
+			case <-p.done:
+				return p.err
 			case <-ctx.Done():
 				return fmt.Errorf("keyring probe: %w", ctx.Err())
 			}
