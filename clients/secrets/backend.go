@@ -3,6 +3,8 @@ package secrets
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/zalando/go-keyring"
 )
@@ -42,6 +44,20 @@ type warmer interface {
 	warm()
 }
 
+// probes counts the probes in flight, for Settle (a counter, not a
+// WaitGroup: a Settle that gave up must not stop later probes).
+var probes atomic.Int64
+
+// Settle waits, at most d, for the probes in flight to end, entry deleted:
+// a command that stops early (refused, interrupted, or while ProbeAhead's
+// probe runs) calls it before the process exits, so no probe entry is
+// left behind.
+func Settle(d time.Duration) {
+	for deadline := time.Now().Add(d); probes.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // earlyProbe is a probe started by ProbeAhead; err is set before done
 // closes.
 type earlyProbe struct {
@@ -75,7 +91,9 @@ func ProbeAhead() {
 	}
 	p := &earlyProbe{done: make(chan struct{})}
 	ahead.pending = p
+	probes.Add(1) // before the goroutine: Settle must see it at once
 	go func() {
+		defer probes.Add(-1)
 		p.err = Store{}.probe(context.Background())
 		close(p.done)
 	}()

@@ -5,6 +5,8 @@ package secrets
 import (
 	"context"
 	"errors"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,5 +196,30 @@ func TestProbeAheadIsTakenByTheNextProbe(t *testing.T) {
 	ProbeAhead()
 	if takeAhead() != nil {
 		t.Fatal("ProbeAhead started a probe without a named session bus")
+	}
+}
+
+// A probe its caller stops waiting for still deletes its entry, and
+// Settle waits for that: a run interrupted (or refused) while it probes
+// leaves no probe entry behind.
+func TestInterruptedProbesLeaveNothingAfterSettle(t *testing.T) {
+	testkit.RequireKeyring(t)
+	s := Store{Service: testService(t)}
+	for i := range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(time.Duration(i%10) * 300 * time.Microsecond)
+			cancel()
+		}()
+		_ = s.Probe(ctx)
+		cancel()
+	}
+	Settle(10 * time.Second)
+	out, err := exec.Command(testkit.Tool(t, "secret-tool", "libsecret-tools"), "search", "--all", "service", s.Service).CombinedOutput()
+	if err != nil && len(out) > 0 && !strings.Contains(string(out), "No matching") {
+		t.Fatalf("secret-tool search: %v: %s", err, out)
+	}
+	if strings.Contains(string(out), "probe/") {
+		t.Errorf("interrupted probes left entries behind:\n%s", out)
 	}
 }

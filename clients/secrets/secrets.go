@@ -182,18 +182,35 @@ func (s Store) Probe(ctx context.Context) error {
 }
 
 func (s Store) probe(ctx context.Context) error {
+	probes.Add(1)
+	defer probes.Add(-1)
 	buf := make([]byte, 16)
 	if _, err := rand.Read(buf); err != nil {
 		return fmt.Errorf("keyring probe: %w", err)
 	}
 	account := "probe/" + hex.EncodeToString(buf[:8])
 	value := hex.EncodeToString(buf[8:])
-	if err := s.Set(ctx, account, value); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("keyring probe: %w", err)
+	}
+	// Once begun, the write and the delete are not the caller's to cancel
+	// (each is still bounded by the Store's timeout): a write abandoned
+	// midway could land after its delete and stay. An interrupted probe
+	// ends as soon as its entry is gone; Settle lets it get there before
+	// the process ends.
+	own := context.WithoutCancel(ctx)
+	if err := s.Set(own, account, value); err != nil {
 		return err
 	}
-	got, getErr := s.Get(ctx, account)
+	var got string
+	var getErr error
+	if err := ctx.Err(); err != nil {
+		getErr = fmt.Errorf("keyring probe: %w", err)
+	} else {
+		got, getErr = s.Get(ctx, account)
+	}
 	// Delete even when the read failed, so a probe leaves nothing behind.
-	delErr := s.Delete(ctx, account)
+	delErr := s.Delete(own, account)
 	switch {
 	case getErr != nil:
 		return getErr

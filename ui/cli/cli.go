@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/nexus-onboard/nexus-onboard/clients/secrets"
 	"github.com/nexus-onboard/nexus-onboard/steps"
@@ -59,7 +60,11 @@ func (a *App) Main(args []string) int {
 	root.SetArgs(args)
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
-	return a.exitCode(root.ExecuteContext(ctx))
+	code := a.exitCode(root.ExecuteContext(ctx))
+	// A keyring probe still running (started ahead, or interrupted)
+	// deletes its entry before the process ends.
+	secrets.Settle(2 * time.Second)
+	return code
 }
 
 // setDefaults fills what main left unset with the process's own.
