@@ -156,10 +156,16 @@ func NewTransport(o Options) (*Transport, error) {
 }
 
 func newHTTPTransport(o Options, roots *x509.CertPool) *http.Transport {
+	// Connecting is part of a request: the request timeout bounds the dial
+	// and the TLS handshake too, so --request-timeout means what it says.
+	connect := o.Timeout
+	if connect <= 0 {
+		connect = DefaultTimeout
+	}
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
+			Timeout:   connect,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
@@ -167,7 +173,7 @@ func newHTTPTransport(o Options, roots *x509.CertPool) *http.Transport {
 		MaxIdleConnsPerHost:   8,
 		MaxConnsPerHost:       o.MaxConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
+		TLSHandshakeTimeout:   connect,
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig: &tls.Config{
 			MinVersion:         tls.VersionTLS12,

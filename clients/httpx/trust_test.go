@@ -231,3 +231,21 @@ func BenchmarkNewTransportWithCAFile(b *testing.B) {
 		}
 	}
 }
+
+// The request timeout bounds connecting too: a dial or TLS handshake to a
+// server that accepts and never answers is not cut at a fixed 10 s, nor
+// allowed past a shorter --request-timeout.
+func TestRequestTimeoutBoundsTheHandshake(t *testing.T) {
+	for _, d := range []time.Duration{2 * time.Second, 30 * time.Second} {
+		tr, err := NewTransport(Options{Timeout: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.first.TLSHandshakeTimeout != d {
+			t.Errorf("request timeout %v: TLS handshake timeout %v", d, tr.first.TLSHandshakeTimeout)
+		}
+	}
+	if tr, _ := NewTransport(Options{}); tr.first.TLSHandshakeTimeout != DefaultTimeout {
+		t.Errorf("default: TLS handshake timeout %v, want %v", tr.first.TLSHandshakeTimeout, DefaultTimeout)
+	}
+}
