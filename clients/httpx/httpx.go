@@ -156,12 +156,15 @@ func NewTransport(o Options) (*Transport, error) {
 }
 
 func newHTTPTransport(o Options, roots *x509.CertPool) *http.Transport {
-	// Connecting is part of a request: the request timeout bounds the dial
-	// and the TLS handshake too, so --request-timeout means what it says.
+	// Connecting is part of a request: the attempt's deadline (the request
+	// timeout) bounds the dial and the TLS handshake, and names itself
+	// when it strikes. These limits only back it up, a second later, so
+	// --request-timeout means what it says and is never cut shorter.
 	connect := o.Timeout
 	if connect <= 0 {
 		connect = DefaultTimeout
 	}
+	connect += time.Second
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
